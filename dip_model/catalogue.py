@@ -1,0 +1,288 @@
+"""The disease-group catalogue and the reference figures taken from history:
+A-15 (groups), A-16 (RW), A-19 (prior-year level costs), A-22 (level coefficients), A-17 (budget point value)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .dataset import DataSet, SCHEMES
+from .grouping import assign_groups, comprehensive_keys, core_keys, proc_classes
+from .params import Params, per_scheme
+
+CAT_COLUMNS = ["group_id", "name", "group_type", "rw", "policy_factor", "rw_eff", "grassroots",
+               "category", "tcm_standard", "n_history", "cv"]
+
+
+@dataclass
+class Reference:
+    catalogue: pd.DataFrame              # CAT_COLUMNS, row i = group code i
+    mean_cost: float                     # M (A-16)
+    level_costs: pd.DataFrame            # group_id, category, mean_cost (A-19, prior year)
+    level_coef_computed: dict            # category → k_L (A-22)
+    budget_point_value: dict             # scheme → PV_b (A-17)
+    source: str                          # "file" or "history"
+    history_groups: np.ndarray | None = None   # group code of each history row (-1 none)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def groups(self) -> pd.Index:
+        return pd.Index(self.catalogue["group_id"])
+
+
+def category_keys(levels: pd.Series, reimb: pd.Series, by: str) -> pd.Series:
+    """Hospital category (I-10): the level, or level and reimbursement level ('3A/r2')."""
+    if by == "level_reimb":
+        return (levels.astype(str) + "/r" + reimb.astype(str)).astype(object)
+    return levels.astype(str).astype(object)
+
+
+def history_categories(data: DataSet, by: str) -> pd.Series:
+    """Category of each hospital in the prior year: the level before a change made this year."""
+    h = data.hospitals
+    prior_level = h["prev_level"].where(h["level_change_date"].notna() & h["prev_level"].notna(), h["level"])
+    cats = category_keys(prior_level, h["reimb_level"], by)
+    return pd.Series(cats.to_numpy(), index=h["hospital_id"].to_numpy())
+
+
+def _year_weights(dates: pd.Series, weights: list | None) -> np.ndarray:
+    years = dates.dt.year.to_numpy()
+    if not weights:
+        return np.ones(len(years))
+    ys = np.sort(np.unique(years))[-len(weights):]
+    w = dict(zip(ys.tolist(), weights[-len(ys):]))
+    return np.array([w.get(y, 0.0) for y in ys.tolist()])[np.searchsorted(ys, years).clip(0, len(ys) - 1)] * np.isin(years, ys)
+
+
+def _wmean(values: np.ndarray, codes: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sw = np.bincount(codes, weights=w, minlength=n)
+    s1 = np.bincount(codes, weights=w * values, minlength=n)
+    s2 = np.bincount(codes, weights=w * values * values, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = s1 / sw
+        var = np.maximum(s2 / sw - mean * mean, 0.0)
+    return mean, np.sqrt(var), sw
+
+
+def build_catalogue(history: pd.DataFrame, p: Params, hosp_reimb: pd.Series) -> tuple[pd.DataFrame, float, list]:
+    """A-15/A-16: core groups (≥ core_min_cases), comprehensive groups for the rest, RW = m/M×1000."""
+    warnings: list[str] = []
+    w = _year_weights(history["discharge_date"], p.get("catalogue.year_weights"))
+    cost = history["total_cost"].to_numpy(float)
+    dx_len = int(p.get("catalogue.dx_key_length"))
+    if "dx_code" in history and history["dx_code"].notna().any():
+        core = core_keys(history["dx_code"], history.get("proc_codes", pd.Series("", index=history.index)), dx_len)
+        counts = core.value_counts()
+        is_core = core.map(counts).to_numpy() >= p.get("catalogue.core_min_cases")
+        comp = comprehensive_keys(history["dx_code"], proc_classes(history))
+        keys = core.where(is_core, comp)
+        keys = keys.where(history["dx_code"].notna(), history.get("group_id"))
+        gtype_of = lambda k: np.where(pd.Series(k).str.contains("|comp|", regex=False), "comprehensive", "core")
+    else:
+        keys = history["group_id"].astype(object)
+        warnings.append("history has no dx_code: its group_id values are used as groups, none aggregated")
+        gtype_of = None
+    valid = keys.notna().to_numpy()
+    codes, uniq = pd.factorize(keys[valid])
+    wv, cv_ = w[valid], cost[valid]
+    M = float(np.sum(wv * cv_) / np.sum(wv))
+    mean, sd, n = _wmean(cv_, codes, wv, len(uniq))
+    counts = np.bincount(codes, minlength=len(uniq))
+    if gtype_of is not None:
+        gtype = gtype_of(uniq)
+    else:
+        gtype = np.where(counts >= p.get("catalogue.core_min_cases"), "core", "comprehensive")
+    cv = np.where(mean > 0, sd / mean, 0.0)
+    cat = pd.DataFrame({
+        "group_id": np.asarray(uniq, dtype=object),
+        "name": "",
+        "group_type": gtype,
+        "rw": mean / M * 1000.0,                      # A-16
+        "policy_factor": 1.0,
+        "category": np.where((gtype == "core") & (cv > p.get("catalogue.cv_monitor")), "monitored", "normal"),
+        "tcm_standard": np.nan,
+        "n_history": counts,
+        "cv": cv,
+    })
+    listed = set(map(str, p.get("catalogue.grassroots_list") or []))
+    dx_part = cat["group_id"].str.split("|").str[0]
+    cat["grassroots"] = (cat["group_type"] == "core") & (cat["group_id"].isin(listed) | dx_part.isin(listed))
+    return cat, M, warnings
+
+
+def _finish_catalogue(cat: pd.DataFrame, p: Params) -> pd.DataFrame:
+    cat = cat.copy()
+    for col, default in (("name", ""), ("policy_factor", 1.0), ("grassroots", False), ("category", "normal"),
+                         ("tcm_standard", np.nan), ("n_history", 0), ("cv", np.nan)):
+        if col not in cat:
+            cat[col] = default
+    overrides = p.get("catalogue.policy_factors") or {}
+    if overrides:
+        cat["policy_factor"] = cat["group_id"].map(overrides).fillna(cat["policy_factor"]).astype(float)
+    cat["rw_eff"] = cat["rw"] * cat["policy_factor"]        # A-16 ¶2 expert adjustment
+    return cat[CAT_COLUMNS].reset_index(drop=True)
+
+
+def _history_codes(data: DataSet, groups: pd.Index, dx_len: int) -> np.ndarray:
+    hist = data.history
+    gid = assign_groups(hist, groups, dx_len)
+    return groups.get_indexer(gid.to_numpy())
+
+
+def _level_costs_from_history(data: DataSet, codes: np.ndarray, cats: pd.Series, groups: pd.Index) -> pd.DataFrame:
+    """A-19: prior-year mean cost per group and hospital category (the last year in history)."""
+    hist = data.history
+    year = hist["discharge_date"].dt.year
+    last = (year == year.max()).to_numpy() & (codes >= 0)
+    cat = hist["hospital_id"].map(cats).to_numpy()
+    ok = last & pd.notna(cat)
+    frame = pd.DataFrame({"g": codes[ok], "category": cat[ok], "cost": hist["total_cost"].to_numpy(float)[ok]})
+    out = frame.groupby(["g", "category"], sort=True)["cost"].agg(["mean", "size"]).reset_index()
+    out["group_id"] = groups[out["g"].to_numpy()]
+    return out.rename(columns={"mean": "mean_cost", "size": "n"})[["group_id", "category", "mean_cost", "n"]]
+
+
+def level_coefficients(lc: pd.DataFrame, ref_cat: str, method: str) -> dict:
+    """A-22 (I-4): k_L = Σ n_iL·m_iL / Σ n_iL·m_i,ref over groups seen in both, or the simple mean ratio."""
+    if lc.empty or "n" not in lc or ref_cat not in set(lc["category"]):
+        return {}
+    ref_rows = lc[lc["category"] == ref_cat]
+    ref = ref_rows.set_index("group_id")["mean_cost"]
+    ref_mean = float(np.average(ref_rows["mean_cost"], weights=ref_rows["n"]))
+    out = {}
+    for cat, part in lc.groupby("category", sort=True):
+        if method == "simple":                      # mean cost per case of L ÷ of the reference
+            num = float(np.average(part["mean_cost"], weights=part["n"]))
+            den = ref_mean
+        else:                                       # case-mix weighted over groups seen in both
+            both = part[part["group_id"].isin(ref.index)]
+            if both.empty:
+                continue
+            num = float((both["n"] * both["mean_cost"]).sum())
+            den = float((both["n"] * both["group_id"].map(ref)).sum())
+        out[str(cat)] = num / den
+    return out
+
+
+def _budget_point_values(data: DataSet, cat: pd.DataFrame, codes: np.ndarray, p: Params, warnings: list) -> dict:
+    """A-17: PV_b = weighted annual total cost ÷ Σ(RW × cases), per scheme; optionally the quality interval."""
+    out: dict = {}
+    given = p.get("budget_point_value")
+    hist = data.history
+    for s in SCHEMES:
+        v = per_scheme(given, s)
+        if v is not None:
+            out[s] = float(v)
+            continue
+        if hist is None:
+            out[s] = None
+            continue
+        sel = (hist["scheme"].to_numpy() == s) & (codes >= 0)
+        if not sel.any():
+            out[s] = None
+            continue
+        w = _year_weights(hist["discharge_date"], p.get("catalogue.year_weights"))[sel]
+        cost = hist["total_cost"].to_numpy(float)[sel]
+        pts = cat["rw_eff"].to_numpy()[codes[sel]]
+        if p.get("point_value.method") == "quality_interval":
+            hc, _ = pd.factorize(hist["hospital_id"].to_numpy()[sel])
+            c_h = np.bincount(hc, weights=w * cost)
+            s_h = np.bincount(hc, weights=w * pts)
+            n_h = np.bincount(hc)
+            ratio = c_h / s_h
+            q1, q3 = np.percentile(ratio, [25, 75])
+            k = p.get("point_value.quality_iqr_k")
+            keep = (ratio >= q1 - k * (q3 - q1)) & (ratio <= q3 + k * (q3 - q1))
+            out[s] = float(np.sum(ratio[keep] * n_h[keep]) / np.sum(n_h[keep]))
+        else:
+            out[s] = float(np.sum(w * cost) / np.sum(w * pts))
+    return out
+
+
+def build_reference(data: DataSet, p: Params) -> Reference:
+    warnings: list[str] = []
+    source = p.get("catalogue.source")
+    if source == "auto":
+        source = "file" if data.catalogue is not None else "history"
+    if source == "file" and data.catalogue is None:
+        raise_missing("catalogue.csv is needed (catalogue.source = file)")
+    if source == "history" and data.history is None:
+        raise_missing("history.csv is needed to build the catalogue (no catalogue.csv given)")
+    by = p.interpretation("I-10")
+    hist_M = None
+    if source == "file":
+        cat = _finish_catalogue(data.catalogue, p)
+    else:
+        reimb = data.hospitals.set_index("hospital_id")["reimb_level"]
+        raw, hist_M, w = build_catalogue(data.history, p, reimb)
+        warnings += w
+        cat = _finish_catalogue(raw, p)
+    groups = pd.Index(cat["group_id"])
+    dx_len = int(p.get("catalogue.dx_key_length"))
+    codes = _history_codes(data, groups, dx_len) if data.history is not None else None
+
+    M = p.get("mean_cost_all")
+    if M is None:
+        if hist_M is not None:
+            M = hist_M
+        elif data.history is not None:
+            w = _year_weights(data.history["discharge_date"], p.get("catalogue.year_weights"))
+            M = float(np.sum(w * data.history["total_cost"].to_numpy(float)) / np.sum(w))
+        else:
+            M = float(data.cases["total_cost"].mean())
+            warnings.append("M (mean cost of all cases, A-16) is not given and there is no history: "
+                            "the current year's mean cost is used")
+    M = float(M)
+
+    cats = history_categories(data, by)
+    if data.group_level_costs is not None:
+        lc = data.group_level_costs.rename(columns={"level": "category"})[["group_id", "category", "mean_cost"]].copy()
+        lc["category"] = lc["category"].astype(str)
+        lc_hist = _level_costs_from_history(data, codes, cats, groups) if codes is not None else lc.iloc[:0]
+    elif codes is not None:
+        lc = lc_hist = _level_costs_from_history(data, codes, cats, groups)
+    else:
+        lc = lc_hist = pd.DataFrame(columns=["group_id", "category", "mean_cost", "n"])
+        warnings.append("no prior-year level costs (group_level_costs.csv or history.csv): deviation ratios "
+                        "use each group's all-category mean cost")
+    ref_cat = str(p.get("coefficients.reference_level"))
+    if by == "level_reimb":
+        ref_cat = f"{ref_cat}/r{int(p.get('coefficients.reference_reimb_level'))}"
+    k = level_coefficients(lc_hist, ref_cat, p.interpretation("I-4")) if "n" in lc_hist else {}
+    pvb = _budget_point_values(data, cat, codes if codes is not None else np.array([], int), p, warnings)
+    return Reference(cat, M, lc, k, pvb, source, codes, warnings)
+
+
+def raise_missing(msg: str) -> None:
+    from .errors import InputError, Problem
+    raise InputError([Problem(file="(data folder)", message=msg)])
+
+
+def catalogue_reports(ref: Reference, group_codes: np.ndarray, reimb: np.ndarray, category: np.ndarray,
+                      p: Params) -> dict:
+    """A-15 ¶2 grassroots exit list and A-15 ¶3 level-dominated groups, from this year's cases."""
+    cat = ref.catalogue
+    ok = group_codes >= 0
+    g = group_codes[ok]
+    n = np.bincount(g, minlength=len(cat))
+    low = np.bincount(g, weights=(reimb[ok] <= 2).astype(float), minlength=len(cat))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_low = low / n
+    gr = cat["grassroots"].to_numpy(bool)
+    exit_mask = gr & (n > 0) & (share_low < p.get("catalogue.grassroots_min_share"))
+    exits = pd.DataFrame({"group_id": cat["group_id"][exit_mask].to_numpy(), "cases": n[exit_mask],
+                          "grassroots_share": share_low[exit_mask]})
+    ccodes, cnames = pd.factorize(category[ok])
+    tab = np.zeros((len(cat), len(cnames)))
+    np.add.at(tab, (g, ccodes), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        top = tab.max(axis=1) / n
+    dom = (n > 0) & (top > p.get("catalogue.dominance_share"))
+    dominated = pd.DataFrame({"group_id": cat["group_id"][dom].to_numpy(), "cases": n[dom],
+                              "category": np.asarray(cnames, dtype=object)[tab[dom].argmax(axis=1)] if dom.any() else [],
+                              "share": top[dom]})
+    thin = cat.loc[(cat["group_type"] == "comprehensive") & (cat["n_history"] < p.get("catalogue.core_min_cases")), "group_id"]
+    ambiguous = cat.loc[cat["category"] == "ambiguous", "group_id"]
+    return {"grassroots_exit": exits, "level_dominated": dominated,
+            "thin_comprehensive": thin.tolist(), "ambiguous_leaving": ambiguous.tolist()}

@@ -1,0 +1,321 @@
+"""Parameters as data: the built-in rule set (YAML with metadata) and a user's file merged over it."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import ParameterError
+
+RULESETS = Path(__file__).with_name("rulesets")
+DEFAULT_RULESET = "luzhou-2024"
+_META_KEYS = {"value", "unit", "label", "article", "note", "choices"}
+
+
+def _is_leaf(node: Any) -> bool:
+    return isinstance(node, dict) and "value" in node and "label" in node
+
+
+def load_ruleset(name: str = DEFAULT_RULESET) -> dict:
+    with open(RULESETS / f"{name}.yaml", encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def _values(tree: dict) -> dict:
+    """The plain value tree of a rule set (metadata stripped)."""
+    out = {}
+    for key, node in tree.items():
+        if key in ("id", "title"):
+            continue
+        if _is_leaf(node):
+            out[key] = copy.deepcopy(node["value"])
+        elif isinstance(node, dict):
+            out[key] = _values(node)
+    return out
+
+
+def _merge(meta: dict, values: dict, user: Mapping, path: str, given: set) -> None:
+    """Merge a user mapping into `values`, following the rule set's shape in `meta`."""
+    for key, val in user.items():
+        key = str(key)
+        where = f"{path}{key}"
+        if key not in meta or key in ("id", "title"):
+            raise ParameterError(f"unknown parameter '{where}'")
+        node = meta[key]
+        if _is_leaf(node):
+            old = values[key]
+            if isinstance(old, dict) and isinstance(val, Mapping):
+                merged = dict(old)
+                merged.update({str(k): v for k, v in val.items()})
+                values[key] = merged
+            else:
+                values[key] = copy.deepcopy(val)
+            given.add(where)
+        elif isinstance(val, Mapping):
+            _merge(node, values[key], val, where + ".", given)
+        else:
+            raise ParameterError(f"parameter '{where}' is a group; give a mapping, not {val!r}")
+
+
+@dataclass
+class Params:
+    """Merged parameter values plus the rule set's metadata."""
+
+    values: dict
+    meta: dict
+    given: frozenset = frozenset()
+
+    def get(self, path: str, default: Any = None) -> Any:
+        node: Any = self.values
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def info(self, path: str) -> dict:
+        """Metadata of one leaf: value, unit, label, article, note, choices."""
+        node: Any = self.meta
+        for part in path.split("."):
+            node = node[part]
+        return {k: v for k, v in node.items() if k in _META_KEYS} | {"value": self.get(path)}
+
+    def leaves(self) -> list[str]:
+        out: list[str] = []
+
+        def walk(node: dict, prefix: str) -> None:
+            for k, v in node.items():
+                if k in ("id", "title"):
+                    continue
+                if _is_leaf(v):
+                    out.append(prefix + k)
+                elif isinstance(v, dict):
+                    walk(v, prefix + k + ".")
+
+        walk(self.meta, "")
+        return out
+
+    def interpretation(self, ident: str) -> str:
+        return self.values["interpretations"][ident]
+
+    def digest(self, *paths: str) -> str:
+        """A stable hash of the values under the given paths (all when none)."""
+        part = {p: self.get(p) for p in paths} if paths else self.values
+        blob = json.dumps(part, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def with_values(self, changes: Mapping) -> "Params":
+        """A copy with a nested mapping of changes merged in (validated)."""
+        return load_params(changes, base=self)
+
+    def user_values(self) -> dict:
+        """The parameters that differ from the built-in rule set, as a nested mapping."""
+        builtin = _values(self.meta)
+        out: dict = {}
+        for path in self.leaves():
+            new, old = self.get(path), _get(builtin, path)
+            if new != old:
+                _set(out, path, new)
+        return out
+
+
+def _get(tree: dict, path: str) -> Any:
+    for part in path.split("."):
+        tree = tree[part]
+    return tree
+
+
+def _set(tree: dict, path: str, value: Any) -> None:
+    parts = path.split(".")
+    for part in parts[:-1]:
+        tree = tree.setdefault(part, {})
+    tree[parts[-1]] = value
+
+
+def load_params(source: str | Path | Mapping | None = None, ruleset: str = DEFAULT_RULESET,
+                base: Params | None = None) -> Params:
+    """Merge a parameter file (or mapping) over the built-in rule set, then validate."""
+    meta = base.meta if base is not None else load_ruleset(ruleset)
+    values = copy.deepcopy(base.values) if base is not None else _values(meta)
+    given = set(base.given) if base is not None else set()
+    user: Any = source
+    if isinstance(source, (str, Path)):
+        try:
+            with open(source, encoding="utf-8-sig") as f:
+                user = yaml.safe_load(f)
+        except OSError as err:
+            raise ParameterError(f"{source}: cannot read the parameter file ({err.strerror})") from None
+        except yaml.YAMLError as err:
+            raise ParameterError(f"{source}: not valid YAML ({err})") from None
+    if user is None:
+        user = {}
+    if not isinstance(user, Mapping):
+        raise ParameterError("the parameter file must be a mapping of names to values")
+    _merge(meta, values, user, "", given)
+    params = Params(values, meta, frozenset(given))
+    _reconcile(params, user)
+    validate_params(params)
+    return params
+
+
+def _reconcile(params: Params, user: Mapping) -> None:
+    """I-8 has two spellings: point_value.per_scheme and interpretations.I-8."""
+    v = params.values
+    said_flag = "point_value.per_scheme" in params.given
+    said_i8 = "interpretations.I-8" in params.given
+    if said_flag and not said_i8:
+        v["interpretations"]["I-8"] = "per_scheme" if v["point_value"]["per_scheme"] else "city"
+    elif said_i8 and not said_flag:
+        v["point_value"]["per_scheme"] = v["interpretations"]["I-8"] == "per_scheme"
+    elif said_i8 and said_flag and (v["interpretations"]["I-8"] == "per_scheme") != bool(v["point_value"]["per_scheme"]):
+        raise ParameterError("point_value.per_scheme and interpretations.I-8 contradict each other")
+
+
+# --- validation -------------------------------------------------------------------------------
+
+def _num(path: str, v: Any, lo: float | None = None, hi: float | None = None, allow_none=False) -> None:
+    if v is None and allow_none:
+        return
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ParameterError(f"parameter '{path}' must be a number, got {v!r}")
+    if lo is not None and v < lo or hi is not None and v > hi:
+        rng = f"[{lo if lo is not None else '-∞'}, {hi if hi is not None else '∞'}]"
+        raise ParameterError(f"parameter '{path}' = {v} is outside {rng}")
+
+
+def _per_scheme(path: str, v: Any, lo: float, hi: float | None) -> None:
+    if isinstance(v, Mapping):
+        for k, x in v.items():
+            if k not in ("employee", "resident"):
+                raise ParameterError(f"parameter '{path}' has unknown scheme '{k}'")
+            _num(f"{path}.{k}", x, lo, hi, allow_none=True)
+    else:
+        _num(path, v, lo, hi, allow_none=True)
+
+
+def _bands(path: str, retained: Any, overspend: Any) -> None:
+    if not isinstance(retained, list) or not retained:
+        raise ParameterError(f"parameter '{path}.retained' must be a non-empty list of bands")
+    edge = 0.0
+    for i, b in enumerate(retained):
+        where = f"{path}.retained[{i}]"
+        if not isinstance(b, Mapping) or not {"from", "to", "ratio"} <= set(b):
+            raise ParameterError(f"parameter '{where}' needs from, to and ratio")
+        _num(where + ".from", b["from"], 0)
+        _num(where + ".to", b["to"], 0, 1)
+        if abs(b["from"] - edge) > 1e-12 or b["to"] <= b["from"]:
+            raise ParameterError(f"parameter '{where}': bands must start at 0 and follow on without gaps, got {b['from']}–{b['to']}")
+        edge = b["to"]
+        r = b["ratio"]
+        if isinstance(r, Mapping):
+            if set(r) != {"slope", "intercept"}:
+                raise ParameterError(f"parameter '{where}.ratio' must be a number or {{slope, intercept}}")
+            _num(where + ".ratio.slope", r["slope"])
+            _num(where + ".ratio.intercept", r["intercept"])
+        else:
+            _num(where + ".ratio", r, 0, 1)
+    if not isinstance(overspend, list):
+        raise ParameterError(f"parameter '{path}.overspend' must be a list of bands")
+    edge = 1.0
+    for i, b in enumerate(overspend):
+        where = f"{path}.overspend[{i}]"
+        if not isinstance(b, Mapping) or not {"to", "rate"} <= set(b):
+            raise ParameterError(f"parameter '{where}' needs to and rate")
+        _num(where + ".to", b["to"])
+        _num(where + ".rate", b["rate"], 0, 1)
+        if b["to"] <= edge:
+            raise ParameterError(f"parameter '{where}.to' = {b['to']} must rise above {edge}")
+        edge = b["to"]
+
+
+def validate_params(p: Params) -> None:
+    """Check every value's type and range, so the engine never meets a nonsensical parameter."""
+    g = p.get
+    _num("budget.growth_rate", g("budget.growth_rate"), -1, None, allow_none=True)
+    _num("budget.growth_cap", g("budget.growth_cap"), -1, None, allow_none=True)
+    _num("budget.adjustment", g("budget.adjustment"))
+    _num("budget.adjustment_fund_cap", g("budget.adjustment_fund_cap"), 0, 1)
+    if g("budget.prior_year_balanced") not in (None, True, False):
+        raise ParameterError("parameter 'budget.prior_year_balanced' must be true, false or null")
+    _num("mean_cost_all", g("mean_cost_all"), 1e-9, None, allow_none=True)
+    _per_scheme("payment_rate", g("payment_rate"), 1e-9, 1)
+    _per_scheme("budget_point_value", g("budget_point_value"), 1e-12, None)
+    _num("catalogue.core_min_cases", g("catalogue.core_min_cases"), 1)
+    _num("catalogue.dx_key_length", g("catalogue.dx_key_length"), 3, 10)
+    _num("catalogue.cv_monitor", g("catalogue.cv_monitor"), 0)
+    _num("catalogue.grassroots_min_share", g("catalogue.grassroots_min_share"), 0, 1)
+    _num("catalogue.dominance_share", g("catalogue.dominance_share"), 0, 1)
+    yw = g("catalogue.year_weights")
+    if yw is not None and (not isinstance(yw, list) or not yw or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x < 0 for x in yw)):
+        raise ParameterError("parameter 'catalogue.year_weights' must be null or a list of non-negative numbers, oldest year first")
+    pf = g("catalogue.policy_factors")
+    if not isinstance(pf, Mapping):
+        raise ParameterError("parameter 'catalogue.policy_factors' must be a mapping group_id → factor")
+    for k, x in pf.items():
+        _num(f"catalogue.policy_factors.{k}", x, 0)
+    for name in ("unmatched_factor", "low_factor"):
+        _num(f"cases.{name}", g(f"cases.{name}"), 0)
+    _num("cases.low_ratio", g("cases.low_ratio"), 0)
+    _num("cases.high_ratio", g("cases.high_ratio"), 0)
+    if g("cases.high_ratio") <= g("cases.low_ratio"):
+        raise ParameterError("parameter 'cases.high_ratio' must be above cases.low_ratio")
+    _num("cases.special_rate", g("cases.special_rate"), 0, 1)
+    _num("cases.special_min", g("cases.special_min"), 0)
+    _num("cases.readmit_days", g("cases.readmit_days"), 0)
+    lv = g("coefficients.level")
+    if not isinstance(lv, Mapping):
+        raise ParameterError("parameter 'coefficients.level' must be a mapping category → coefficient")
+    for k, x in lv.items():
+        _num(f"coefficients.level.{k}", x, 0)
+    _num("coefficients.bonus_cap", g("coefficients.bonus_cap"), 0)
+    _num("assessment_share", g("assessment_share"), 0, 1)
+    _num("point_value.decimals", g("point_value.decimals"), 0, 10)
+    _num("point_value.quality_iqr_k", g("point_value.quality_iqr_k"), 0)
+    for scheme in ("employee", "resident"):
+        _bands(f"sharing.{scheme}", g(f"sharing.{scheme}.retained"), g(f"sharing.{scheme}.overspend"))
+    _num("fund_balance.guidance_months_low", g("fund_balance.guidance_months_low"), 0)
+    _num("fund_balance.guidance_months_high", g("fund_balance.guidance_months_high"), 0)
+    # every choice parameter must name one of its choices
+    for path in p.leaves():
+        choices = p.info(path).get("choices")
+        if choices and g(path) not in choices:
+            raise ParameterError(f"parameter '{path}' = {g(path)!r} is not one of {', '.join(map(str, choices))}")
+    cut = str(g("coefficients.level_change_cutoff"))
+    try:
+        m, d = (int(x) for x in cut.split("-"))
+        assert 1 <= m <= 12 and 1 <= d <= 31
+    except (ValueError, AssertionError):
+        raise ParameterError("parameter 'coefficients.level_change_cutoff' must be MM-DD, e.g. 06-30") from None
+    _validate_bonus_rules(g("coefficients.bonus_rules"))
+
+
+def _validate_tiers(path: str, tiers: Any) -> None:
+    if not isinstance(tiers, list):
+        raise ParameterError(f"parameter '{path}' must be a list of tiers {{min, add}}")
+    for i, t in enumerate(tiers):
+        if not isinstance(t, Mapping) or not {"min", "add"} <= set(t):
+            raise ParameterError(f"parameter '{path}[{i}]' needs min and add")
+        _num(f"{path}[{i}].min", t["min"])
+        _num(f"{path}[{i}].add", t["add"])
+
+
+def _validate_bonus_rules(rules: Mapping) -> None:
+    base = "coefficients.bonus_rules"
+    for name in ("cmi", "elderly_share", "child_share"):
+        _validate_tiers(f"{base}.{name}", rules[name])
+    for k, v in rules["key_specialty"].items():
+        _num(f"{base}.key_specialty.{k}", v)
+    for k, v in rules["tcm_hospital"].items():
+        _validate_tiers(f"{base}.tcm_hospital.{k}", v)
+
+
+def per_scheme(value: Any, scheme: str) -> Any:
+    """A parameter that may be one value or a mapping per scheme."""
+    if isinstance(value, Mapping):
+        return value.get(scheme)
+    return value
