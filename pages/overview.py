@@ -1,0 +1,40 @@
+"""总览 Overview: headline figures per scheme from the engine."""
+import streamlit as st
+
+import dip_model
+from ui.i18n import money, t
+from ui.state import dataset, ensure_sample, results
+
+st.title(t("app_title"))
+st.caption(t("caption"))
+try:
+    with st.spinner(t("generating")):
+        folder = ensure_sample()
+    with st.spinner(t("loading")):
+        data = dataset(str(folder))
+        res = results(data, dip_model.load_params())
+except dip_model.DipError as err:
+    st.error(f"{t('error_data')}: {err}")
+    st.stop()
+
+for scheme, s in res.summary["schemes"].items():
+    st.subheader(t("headline", scheme=t(scheme)))
+    c = st.columns(4)
+    c[0].metric(t("budget_total"), money(s["budget_total"]))
+    c[1].metric(t("dip_fund_payable"), money(s["dip_fund_payable"]))
+    c[2].metric(t("settlement_point_value"), f"{s['settlement_point_value']:.3f}",
+                f"{s['settlement_point_value'] - s['budget_point_value']:+.3f} vs {t('budget_point_value')}")
+    c[3].metric(t("total_final_payment"), money(s["total_final_payment"]))
+    c = st.columns(4)
+    c[0].metric(t("cap_deduction"), money(s["cap_deduction"]))
+    c[1].metric(t("fund_closing_balance"), money(s["fund_closing_balance"]))
+    c[2].metric(t("months_of_payment"), t("months_unit", v=s["months_of_payment"]))
+
+st.subheader(t("hospitals"))
+cols = ["hospital_id", "name", "scheme", "cases", "total_score", "score_fund", "usage_rate", "band", "final_payment",
+        "year_end_settlement"]
+st.dataframe(res.hospitals[cols], hide_index=True, width="stretch")
+if res.summary["warnings"]:
+    with st.expander(t("warnings")):
+        for w in res.summary["warnings"]:
+            st.write("• " + w)

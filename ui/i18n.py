@@ -1,0 +1,46 @@
+"""Dictionary catalogs for the two languages; `t(key, **kw)` reads the session's language."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+LOCALES = Path(__file__).with_name("locales")
+LANGS = ("zh", "en")
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict:
+    with open(LOCALES / f"{lang}.yaml", encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def current_lang() -> str:
+    try:
+        import streamlit as st
+        return st.session_state.get("lang", "zh")
+    except Exception:
+        return "zh"
+
+
+def t(key: str, lang: str | None = None, **kw) -> str:
+    text = catalog(lang or current_lang()).get(key) or catalog("zh").get(key) or key
+    return text.format(**kw) if kw else text
+
+
+def money(v: float, lang: str | None = None, unit: str = "yuan") -> str:
+    """Chinese conventions (万, 亿) in Chinese; thousands separators in English."""
+    lang = lang or current_lang()
+    if v is None or v != v:
+        return "—"
+    if unit == "wan":
+        return f"{v / 1e4:,.2f} 万元" if lang == "zh" else f"{v / 1e4:,.2f} × 10k yuan"
+    if lang == "zh":
+        a = abs(v)
+        if a >= 1e8:
+            return f"{v / 1e8:,.2f} 亿元"
+        if a >= 1e4:
+            return f"{v / 1e4:,.2f} 万元"
+        return f"{v:,.2f} 元"
+    return f"¥{v:,.2f}"
