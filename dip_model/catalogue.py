@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DataSet, SCHEMES
-from .grouping import assign_groups, comprehensive_keys, core_keys, proc_classes
+from .grouping import comprehensive_keys, core_keys, proc_classes
 from .params import Params, per_scheme
+from .prepare import PreparedHistory, resolve_groups
 
 CAT_COLUMNS = ["group_id", "name", "group_type", "rw", "policy_factor", "rw_eff", "grassroots",
                "category", "tcm_standard", "n_history", "cv"]
@@ -42,17 +43,17 @@ def history_categories(data: DataSet, by: str) -> pd.Series:
     """Category of each hospital in the prior year: the level before a change made this year."""
     h = data.hospitals
     prior_level = h["prev_level"].where(h["level_change_date"].notna() & h["prev_level"].notna(), h["level"])
-    cats = category_keys(prior_level, h["reimb_level"], by)
-    return pd.Series(cats.to_numpy(), index=h["hospital_id"].to_numpy())
+    return category_keys(prior_level, h["reimb_level"], by).reset_index(drop=True)
 
 
-def _year_weights(dates: pd.Series, weights: list | None) -> np.ndarray:
-    years = dates.dt.year.to_numpy()
+def _year_weights(years: np.ndarray, weights: list | None) -> np.ndarray:
+    """Weight of each history row by its year (catalogue.year_weights, oldest first; none = equal)."""
     if not weights:
         return np.ones(len(years))
     ys = np.sort(np.unique(years))[-len(weights):]
-    w = dict(zip(ys.tolist(), weights[-len(ys):]))
-    return np.array([w.get(y, 0.0) for y in ys.tolist()])[np.searchsorted(ys, years).clip(0, len(ys) - 1)] * np.isin(years, ys)
+    table = np.asarray(weights[-len(ys):], dtype=float)
+    pos = np.searchsorted(ys, years).clip(0, len(ys) - 1)
+    return np.where(ys[pos] == years, table[pos], 0.0)
 
 
 def _wmean(values: np.ndarray, codes: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,11 +66,11 @@ def _wmean(values: np.ndarray, codes: np.ndarray, w: np.ndarray, n: int) -> tupl
     return mean, np.sqrt(var), sw
 
 
-def build_catalogue(history: pd.DataFrame, p: Params, hosp_reimb: pd.Series) -> tuple[pd.DataFrame, float, list]:
+def build_catalogue(history: pd.DataFrame, hp: PreparedHistory, p: Params) -> tuple[pd.DataFrame, float, list]:
     """A-15/A-16: core groups (≥ core_min_cases), comprehensive groups for the rest, RW = m/M×1000."""
     warnings: list[str] = []
-    w = _year_weights(history["discharge_date"], p.get("catalogue.year_weights"))
-    cost = history["total_cost"].to_numpy(float)
+    w = _year_weights(hp.year, p.get("catalogue.year_weights"))
+    cost = hp.cost
     dx_len = int(p.get("catalogue.dx_key_length"))
     if "dx_code" in history and history["dx_code"].notna().any():
         core = core_keys(history["dx_code"], history.get("proc_codes", pd.Series("", index=history.index)), dx_len)
@@ -124,73 +125,68 @@ def _finish_catalogue(cat: pd.DataFrame, p: Params) -> pd.DataFrame:
     return cat[CAT_COLUMNS].reset_index(drop=True)
 
 
-def _history_codes(data: DataSet, groups: pd.Index, dx_len: int) -> np.ndarray:
-    hist = data.history
-    gid = assign_groups(hist, groups, dx_len)
-    return groups.get_indexer(gid.to_numpy())
-
-
-def _level_costs_from_history(data: DataSet, codes: np.ndarray, cats: pd.Series, groups: pd.Index) -> pd.DataFrame:
+def _level_costs_from_history(hp: PreparedHistory, codes: np.ndarray, cats: pd.Series, groups: pd.Index) -> pd.DataFrame:
     """A-19: prior-year mean cost per group and hospital category (the last year in history)."""
-    hist = data.history
-    year = hist["discharge_date"].dt.year
-    last = (year == year.max()).to_numpy() & (codes >= 0)
-    cat = hist["hospital_id"].map(cats).to_numpy()
-    ok = last & pd.notna(cat)
-    frame = pd.DataFrame({"g": codes[ok], "category": cat[ok], "cost": hist["total_cost"].to_numpy(float)[ok]})
-    out = frame.groupby(["g", "category"], sort=True)["cost"].agg(["mean", "size"]).reset_index()
-    out["group_id"] = groups[out["g"].to_numpy()]
-    return out.rename(columns={"mean": "mean_cost", "size": "n"})[["group_id", "category", "mean_cost", "n"]]
+    cat_code, cat_names = pd.factorize(cats)
+    last = (hp.year == hp.year.max()) & (codes >= 0) & (hp.hosp >= 0)
+    C = len(cat_names)
+    key = codes[last] * C + cat_code[hp.hosp[last]]
+    n = np.bincount(key, minlength=len(groups) * C)
+    total = np.bincount(key, weights=hp.cost[last], minlength=len(groups) * C)
+    seen = np.flatnonzero(n)
+    return pd.DataFrame({"group_id": groups[seen // C], "category": np.asarray(cat_names, dtype=object)[seen % C],
+                         "mean_cost": total[seen] / n[seen], "n": n[seen], "g": seen // C})
 
 
-def level_coefficients(lc: pd.DataFrame, ref_cat: str, method: str) -> dict:
-    """A-22 (I-4): k_L = Σ n_iL·m_iL / Σ n_iL·m_i,ref over groups seen in both, or the simple mean ratio."""
-    if lc.empty or "n" not in lc or ref_cat not in set(lc["category"]):
+def level_coefficients(lc: pd.DataFrame | None, ref_cat: str, method: str) -> dict:
+    """A-22 (I-4): k_L = Σ_i n_iL·m_iL / Σ_i n_iL·m_i,ref over groups seen in both (case-mix weighted),
+    or the simple ratio of mean cost per case of L to that of the reference (三级甲等, 按三级报销)."""
+    if lc is None or lc.empty or ref_cat not in set(lc["category"]):
         return {}
-    ref_rows = lc[lc["category"] == ref_cat]
-    ref = ref_rows.set_index("group_id")["mean_cost"]
-    ref_mean = float(np.average(ref_rows["mean_cost"], weights=ref_rows["n"]))
+    g = lc["g"].to_numpy()
+    n = lc["n"].to_numpy(float)
+    m = lc["mean_cost"].to_numpy(float)
+    is_ref = (lc["category"] == ref_cat).to_numpy()
+    m_ref = np.full(int(g.max()) + 1, np.nan)
+    m_ref[g[is_ref]] = m[is_ref]
+    ref_mean = np.sum(n[is_ref] * m[is_ref]) / np.sum(n[is_ref])
     out = {}
-    for cat, part in lc.groupby("category", sort=True):
-        if method == "simple":                      # mean cost per case of L ÷ of the reference
-            num = float(np.average(part["mean_cost"], weights=part["n"]))
-            den = ref_mean
-        else:                                       # case-mix weighted over groups seen in both
-            both = part[part["group_id"].isin(ref.index)]
-            if both.empty:
-                continue
-            num = float((both["n"] * both["mean_cost"]).sum())
-            den = float((both["n"] * both["group_id"].map(ref)).sum())
-        out[str(cat)] = num / den
+    cat_codes, cats = pd.factorize(lc["category"])
+    for ci, cat in enumerate(cats):
+        rows = cat_codes == ci
+        if method == "simple":
+            out[str(cat)] = float(np.sum(n[rows] * m[rows]) / np.sum(n[rows]) / ref_mean)
+            continue
+        both = rows & ~np.isnan(m_ref[g])
+        if both.any():
+            out[str(cat)] = float(np.sum(n[both] * m[both]) / np.sum(n[both] * m_ref[g[both]]))
     return out
 
 
-def _budget_point_values(data: DataSet, cat: pd.DataFrame, codes: np.ndarray, p: Params, warnings: list) -> dict:
+def _budget_point_values(hp: PreparedHistory | None, cat: pd.DataFrame, codes: np.ndarray, p: Params) -> dict:
     """A-17: PV_b = weighted annual total cost ÷ Σ(RW × cases), per scheme; optionally the quality interval."""
     out: dict = {}
     given = p.get("budget_point_value")
-    hist = data.history
-    for s in SCHEMES:
+    for si, s in enumerate(SCHEMES):
         v = per_scheme(given, s)
-        if v is not None:
-            out[s] = float(v)
+        if v is not None or hp is None:
+            out[s] = None if v is None else float(v)
             continue
-        if hist is None:
-            out[s] = None
-            continue
-        sel = (hist["scheme"].to_numpy() == s) & (codes >= 0)
+        sel = (hp.scheme == si) & (codes >= 0)
         if not sel.any():
             out[s] = None
             continue
-        w = _year_weights(hist["discharge_date"], p.get("catalogue.year_weights"))[sel]
-        cost = hist["total_cost"].to_numpy(float)[sel]
+        w = _year_weights(hp.year, p.get("catalogue.year_weights"))[sel]
+        cost = hp.cost[sel]
         pts = cat["rw_eff"].to_numpy()[codes[sel]]
         if p.get("point_value.method") == "quality_interval":
-            hc, _ = pd.factorize(hist["hospital_id"].to_numpy()[sel])
+            # each hospital's cost per point; keep those inside the IQR fences; case-weighted mean
+            hc = hp.hosp[sel] + 1
             c_h = np.bincount(hc, weights=w * cost)
             s_h = np.bincount(hc, weights=w * pts)
             n_h = np.bincount(hc)
-            ratio = c_h / s_h
+            has = n_h > 0
+            ratio, n_h = c_h[has] / s_h[has], n_h[has]
             q1, q3 = np.percentile(ratio, [25, 75])
             k = p.get("point_value.quality_iqr_k")
             keep = (ratio >= q1 - k * (q3 - q1)) & (ratio <= q3 + k * (q3 - q1))
@@ -200,7 +196,7 @@ def _budget_point_values(data: DataSet, cat: pd.DataFrame, codes: np.ndarray, p:
     return out
 
 
-def build_reference(data: DataSet, p: Params) -> Reference:
+def build_reference(data: DataSet, hp: PreparedHistory | None, p: Params) -> Reference:
     warnings: list[str] = []
     source = p.get("catalogue.source")
     if source == "auto":
@@ -214,21 +210,22 @@ def build_reference(data: DataSet, p: Params) -> Reference:
     if source == "file":
         cat = _finish_catalogue(data.catalogue, p)
     else:
-        reimb = data.hospitals.set_index("hospital_id")["reimb_level"]
-        raw, hist_M, w = build_catalogue(data.history, p, reimb)
+        raw, hist_M, w = build_catalogue(data.history, hp, p)
         warnings += w
         cat = _finish_catalogue(raw, p)
     groups = pd.Index(cat["group_id"])
-    dx_len = int(p.get("catalogue.dx_key_length"))
-    codes = _history_codes(data, groups, dx_len) if data.history is not None else None
+    codes = None
+    if hp is not None:
+        codes = resolve_groups(data.history, hp.group_code, hp.group_ids, hp.has_dx, groups,
+                               int(p.get("catalogue.dx_key_length")))
 
-    M = p.get("mean_cost_all")
+    M = p.get("mean_cost_all")                                           # A-16 M
     if M is None:
         if hist_M is not None:
             M = hist_M
-        elif data.history is not None:
-            w = _year_weights(data.history["discharge_date"], p.get("catalogue.year_weights"))
-            M = float(np.sum(w * data.history["total_cost"].to_numpy(float)) / np.sum(w))
+        elif hp is not None:
+            w = _year_weights(hp.year, p.get("catalogue.year_weights"))
+            M = float(np.sum(w * hp.cost) / np.sum(w))
         else:
             M = float(data.cases["total_cost"].mean())
             warnings.append("M (mean cost of all cases, A-16) is not given and there is no history: "
@@ -236,21 +233,21 @@ def build_reference(data: DataSet, p: Params) -> Reference:
     M = float(M)
 
     cats = history_categories(data, by)
+    lc_hist = _level_costs_from_history(hp, codes, cats, groups) if hp is not None else None
     if data.group_level_costs is not None:
         lc = data.group_level_costs.rename(columns={"level": "category"})[["group_id", "category", "mean_cost"]].copy()
         lc["category"] = lc["category"].astype(str)
-        lc_hist = _level_costs_from_history(data, codes, cats, groups) if codes is not None else lc.iloc[:0]
-    elif codes is not None:
-        lc = lc_hist = _level_costs_from_history(data, codes, cats, groups)
+    elif lc_hist is not None:
+        lc = lc_hist
     else:
-        lc = lc_hist = pd.DataFrame(columns=["group_id", "category", "mean_cost", "n"])
+        lc = pd.DataFrame(columns=["group_id", "category", "mean_cost"])
         warnings.append("no prior-year level costs (group_level_costs.csv or history.csv): deviation ratios "
                         "use each group's all-category mean cost")
     ref_cat = str(p.get("coefficients.reference_level"))
     if by == "level_reimb":
         ref_cat = f"{ref_cat}/r{int(p.get('coefficients.reference_reimb_level'))}"
-    k = level_coefficients(lc_hist, ref_cat, p.interpretation("I-4")) if "n" in lc_hist else {}
-    pvb = _budget_point_values(data, cat, codes if codes is not None else np.array([], int), p, warnings)
+    k = level_coefficients(lc_hist, ref_cat, p.interpretation("I-4")) if lc_hist is not None else {}
+    pvb = _budget_point_values(hp, cat, codes if codes is not None else np.array([], int), p)
     return Reference(cat, M, lc, k, pvb, source, codes, warnings)
 
 

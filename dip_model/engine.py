@@ -14,7 +14,8 @@ from . import coefficients as coef
 from .assessment import assessment_coefficients
 from .budget import scheme_budget
 from .case_scores import (B_CORE, B_GRASSROOTS, B_SPECIAL, B_TCM, BUCKETS, CASE_TYPES, LOW, UNMATCHED,
-                          CaseScores, Prepared, prepare, score_cases)
+                          CaseScores, score_cases)
+from .prepare import Prepared, prepare_cases, prepare_history
 from .catalogue import Reference, build_reference, catalogue_reports
 from .dataset import SCHEMES, DataSet
 from .fund_balance import fund_balance
@@ -95,9 +96,14 @@ class CaseStage:
     warnings: list = field(default_factory=list)
 
 
+def prepared(data: DataSet):
+    """Parameter-free encoding of the dataset, once per dataset."""
+    return data.cached("prepared", "v1", lambda: (prepare_cases(data), prepare_history(data)))
+
+
 def case_stage(data: DataSet, p: Params) -> CaseStage:
-    prep = data.cached("prepared", "v1", lambda: prepare(data))
-    ref = data.cached("reference", p.digest(*REFERENCE_KEYS), lambda: build_reference(data, p))
+    prep, hprep = prepared(data)
+    ref = data.cached("reference", p.digest(*REFERENCE_KEYS), lambda: build_reference(data, hprep, p))
 
     def build():
         cats = coef.year_categories(data.hospitals, prep.year, p).to_numpy(object)
@@ -265,22 +271,24 @@ class Results:
 
     @cached_property
     def cases(self) -> pd.DataFrame:
+        """One row per case (DATA.md results cases.csv), built on first access."""
         st, data = self.stage, self.data
         cs = st.scores
-        K = self.hospitals.drop_duplicates("hospital_id").set_index("hospital_id")["hospital_coef"]
-        k_case = data.cases["hospital_id"].map(K).to_numpy(float)
+        hosp = self.hospitals.drop_duplicates("hospital_id")
+        K = np.ones(len(data.hospitals))
+        K[pd.Index(data.hospitals["hospital_id"]).get_indexer(hosp["hospital_id"])] = hosp["hospital_coef"].to_numpy()
         takes = cs.bucket == B_CORE
         if self.params.interpretation("I-7") == "no_multiply":
             takes &= (cs.case_type != LOW) & (cs.case_type != UNMATCHED)
         groups = st.ref.catalogue["group_id"].to_numpy(object)
-        gid = np.where(cs.group >= 0, groups[np.maximum(cs.group, 0)], None)
-        given = data.cases["group_id"].to_numpy(object) if "group_id" in data.cases else gid
-        gid = np.where(cs.group >= 0, gid, given)          # unknown groups keep the id they came with
+        given = st.prep.group_ids.to_numpy(object)
+        gid = np.where(cs.group >= 0, groups[np.maximum(cs.group, 0)],          # unknown groups keep their id
+                       np.where(st.prep.group_code >= 0, given[np.maximum(st.prep.group_code, 0)] if len(given) else None, None))
+        c = data.cases
         return pd.DataFrame({
-            "case_id": data.cases["case_id"].to_numpy(), "hospital_id": data.cases["hospital_id"].to_numpy(),
-            "scheme": data.cases["scheme"].to_numpy(), "group_id": gid,
+            "case_id": c["case_id"], "hospital_id": c["hospital_id"], "scheme": c["scheme"], "group_id": gid,
             "case_type": CASE_TYPES[cs.case_type], "bucket": BUCKETS[cs.bucket], "ratio": cs.ratio,
-            "raw_score": cs.raw, "weighted_score": np.where(takes, cs.raw * k_case, cs.raw),
+            "raw_score": cs.raw, "weighted_score": np.where(takes, cs.raw * K[st.prep.hosp], cs.raw),
             "month": st.prep.month + 1, "lost_grassroots": cs.lost_grassroots,
         })
 
