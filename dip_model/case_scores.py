@@ -170,7 +170,7 @@ def score_cases(data: DataSet, prep: Prepared, ref: Reference, categories: np.nd
     special = _special(prep, data.cases["case_id"], cand, d, p)
     # 5 (decided first, applied below). grassroots (A-15 ¶2, I-12): who keeps grassroots treatment
     grass_group = has_group & cat["grassroots"].to_numpy(bool)[gsafe]
-    lost = _lost_grassroots(prep, group, grass_group & prep.qc_ok, p)
+    lost = _lost_grassroots(prep, group, grass_group, p)   # any stay, whatever its type
     rest = cand & ~special
     keeps = rest & grass_group & ~lost
     lost_unm = rest & grass_group & lost & (p.interpretation("I-3") == "unmatched")   # I-3 alternative
@@ -203,6 +203,6 @@ def score_cases(data: DataSet, prep: Prepared, ref: Reference, categories: np.nd
     bucket[keeps] = B_GRASSROOTS
     bucket[special] = B_SPECIAL
     bucket[tcm] = B_TCM
-    ratio = np.where(unmatched | tcm, np.nan, R)
+    ratio = np.where(unmatched | lost_unm | tcm, np.nan, R)
     return CaseScores(group, ctype, bucket, ratio, raw, gscore, lost & grass_group,
                       int(fallback[~unmatched].sum()))

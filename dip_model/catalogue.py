@@ -138,6 +138,18 @@ def _level_costs_from_history(hp: PreparedHistory, codes: np.ndarray, cats: pd.S
                          "mean_cost": total[seen] / n[seen], "n": n[seen], "g": seen // C})
 
 
+def reference_hospitals(data: DataSet, p: Params) -> pd.Series:
+    """A-22 reference set: 三级甲等 hospitals reimbursed at level 3 (in the prior year)."""
+    h = data.hospitals
+    prior_level = h["prev_level"].where(h["level_change_date"].notna() & h["prev_level"].notna(), h["level"])
+    is_ref = (prior_level.astype(str) == str(p.get("coefficients.reference_level"))) & \
+             (h["reimb_level"] == int(p.get("coefficients.reference_reimb_level")))
+    return pd.Series(np.where(is_ref, REF, "-"), dtype=object)
+
+
+REF = "__reference__"
+
+
 def level_coefficients(lc: pd.DataFrame | None, ref_cat: str, method: str) -> dict:
     """A-22 (I-4): k_L = Σ_i n_iL·m_iL / Σ_i n_iL·m_i,ref over groups seen in both (case-mix weighted),
     or the simple ratio of mean cost per case of L to that of the reference (三级甲等, 按三级报销)."""
@@ -243,10 +255,12 @@ def build_reference(data: DataSet, hp: PreparedHistory | None, p: Params) -> Ref
         lc = pd.DataFrame(columns=["group_id", "category", "mean_cost"])
         warnings.append("no prior-year level costs (group_level_costs.csv or history.csv): deviation ratios "
                         "use each group's all-category mean cost")
-    ref_cat = str(p.get("coefficients.reference_level"))
-    if by == "level_reimb":
-        ref_cat = f"{ref_cat}/r{int(p.get('coefficients.reference_reimb_level'))}"
-    k = level_coefficients(lc_hist, ref_cat, p.interpretation("I-4")) if lc_hist is not None else {}
+    k = {}
+    if lc_hist is not None:
+        ref_lc = _level_costs_from_history(hp, codes, reference_hospitals(data, p), groups)
+        both = pd.concat([lc_hist, ref_lc[ref_lc["category"] == REF]], ignore_index=True)
+        k = level_coefficients(both, REF, p.interpretation("I-4"))
+        k.pop(REF, None)
     pvb = _budget_point_values(hp, cat, codes if codes is not None else np.array([], int), p)
     return Reference(cat, M, lc, k, pvb, source, codes, warnings)
 

@@ -188,7 +188,7 @@ def _num(path: str, v: Any, lo: float | None = None, hi: float | None = None, al
         raise ParameterError(f"parameter '{path}' = {v} is outside {rng}")
 
 
-def _per_scheme(path: str, v: Any, lo: float, hi: float | None) -> None:
+def _per_scheme(path: str, v: Any, lo: float | None, hi: float | None) -> None:
     if isinstance(v, Mapping):
         for k, x in v.items():
             if k not in ("employee", "resident"):
@@ -236,9 +236,9 @@ def _bands(path: str, retained: Any, overspend: Any) -> None:
 def validate_params(p: Params) -> None:
     """Check every value's type and range, so the engine never meets a nonsensical parameter."""
     g = p.get
-    _num("budget.growth_rate", g("budget.growth_rate"), -1, None, allow_none=True)
-    _num("budget.growth_cap", g("budget.growth_cap"), -1, None, allow_none=True)
-    _num("budget.adjustment", g("budget.adjustment"))
+    _per_scheme("budget.growth_rate", g("budget.growth_rate"), -1, None)
+    _per_scheme("budget.growth_cap", g("budget.growth_cap"), -1, None)
+    _per_scheme("budget.adjustment", g("budget.adjustment"), None, None)
     _num("budget.adjustment_fund_cap", g("budget.adjustment_fund_cap"), 0, 1)
     if g("budget.prior_year_balanced") not in (None, True, False):
         raise ParameterError("parameter 'budget.prior_year_balanced' must be true, false or null")
