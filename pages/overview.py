@@ -16,6 +16,9 @@ try:
 except dip_model.DipError as err:
     st.error(f"{t('error_data')}: {err}")
     st.stop()
+except Exception as err:  # never show a traceback
+    st.error(t("unexpected", kind=type(err).__name__))
+    st.stop()
 
 for scheme, s in res.summary["schemes"].items():
     st.subheader(t("headline", scheme=t(scheme)))
@@ -33,7 +36,14 @@ for scheme, s in res.summary["schemes"].items():
 st.subheader(t("hospitals"))
 cols = ["hospital_id", "name", "scheme", "cases", "total_score", "score_fund", "usage_rate", "band", "final_payment",
         "year_end_settlement"]
-st.dataframe(res.hospitals[cols], hide_index=True, width="stretch")
+view = res.hospitals[cols].copy()
+view["scheme"] = view["scheme"].map(t)
+st.dataframe(
+    view.rename(columns={c: t(f"col_{c}") for c in cols}), hide_index=True, width="stretch",
+    column_config={t("col_usage_rate"): st.column_config.NumberColumn(format="percent"),
+                   **{t(f"col_{c}"): st.column_config.NumberColumn(format="localized")
+                      for c in ("total_score", "score_fund", "final_payment", "year_end_settlement")}},
+)
 if res.summary["warnings"]:
     with st.expander(t("warnings")):
         for w in res.summary["warnings"]:
