@@ -3,21 +3,21 @@ import streamlit as st
 
 import dip_model
 from ui.i18n import money, t
-from ui.state import dataset, ensure_sample, results
+from ui import state
 
 st.title(t("app_title"))
 st.caption(t("caption"))
 try:
     with st.spinner(t("generating")):
-        folder = ensure_sample()
+        state.ensure_sample()
     with st.spinner(t("loading")):
-        data = dataset(str(folder))
-        res = results(data, dip_model.load_params())
+        res, err = state.results()
 except dip_model.DipError as err:
+    res, err = None, str(err)
+except Exception as exc:  # never show a traceback
+    res, err = None, t("unexpected", kind=type(exc).__name__)
+if err:
     st.error(f"{t('error_data')}: {err}")
-    st.stop()
-except Exception as err:  # never show a traceback
-    st.error(t("unexpected", kind=type(err).__name__))
     st.stop()
 
 for scheme, s in res.summary["schemes"].items():

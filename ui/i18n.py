@@ -12,8 +12,16 @@ LANGS = ("zh", "en")
 
 @lru_cache(maxsize=None)
 def catalog(lang: str) -> dict:
-    with open(LOCALES / f"{lang}.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    """All catalog files of a language (ui/locales/<lang>/*.yaml, one per page or area), merged."""
+    out: dict = {}
+    for path in sorted((LOCALES / lang).glob("*.yaml")):
+        with open(path, encoding="utf-8") as f:
+            part = yaml.safe_load(f) or {}
+        clash = set(out) & set(part)
+        if clash:
+            raise ValueError(f"{path.name}: keys already defined elsewhere: {sorted(clash)}")
+        out.update(part)
+    return out
 
 
 def current_lang() -> str:

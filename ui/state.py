@@ -1,8 +1,18 @@
-"""Loading the dataset once per process and running the engine; cached by explicit keys."""
+"""Session state of the dashboard: the dataset, the working scenario, the baseline, and their results.
+
+The working scenario is a nested mapping of the parameters that differ from the built-in rule set
+(`Params.user_values()`), kept in st.session_state under keys no widget owns, so it survives page changes.
+Results are computed by dip_model; this module only decides what to compute and caches nothing by hashing
+frames: the DataSet caches its own stages by the parameters each depends on."""
 from __future__ import annotations
 
+import base64
+import copy
+import json
 import os
+import zlib
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -12,7 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 SAMPLE_CASES = 60_000
 SAMPLE_SEED = 2024
+BUILTIN = "__builtin__"          # the baseline that is the rule set as published
 
+K_VALUES = "scenario_values"      # working copy: nested mapping of changed parameters
+K_NAME = "scenario_name"          # name of the saved scenario it came from (None = unsaved)
+K_BASELINE = "baseline_values"
+K_BASELINE_NAME = "baseline_name"
+K_SCHEME = "scheme_filter"        # "all" | "employee" | "resident"
+K_UNIT = "money_unit"             # "yuan" | "wan"
+K_REV = "scenario_rev"            # bumped when the scenario is replaced whole: widgets re-seed from it
+
+
+# --- dataset -------------------------------------------------------------------------------------
 
 def ensure_sample() -> Path:
     """The dataset folder: DIP_DATA when set, else the bundled sample city, generated
@@ -36,11 +57,148 @@ def _dataset(path: str, signature: str) -> dip_model.DataSet:
     return dip_model.load_data(path)
 
 
-def dataset(path: str) -> dip_model.DataSet:
+def dataset(path: str | None = None) -> dip_model.DataSet:
     """One shared, read-only DataSet per folder version (never mutated; its stage caches live on it)."""
+    path = str(path or st.session_state.get("dataset_path") or ensure_sample())
     return _dataset(path, folder_signature(path))
 
 
-def results(data: dip_model.DataSet, params: dip_model.Params) -> dip_model.Results:
-    # the DataSet caches the case-level stages itself, keyed by the parameters they use
-    return dip_model.simulate(data, params)
+# --- scenario values ---------------------------------------------------------------------------
+
+def init_state() -> None:
+    ss = st.session_state
+    ss.setdefault("lang", "zh")
+    ss.setdefault(K_VALUES, {})
+    ss.setdefault(K_NAME, None)
+    ss.setdefault(K_BASELINE, {})
+    ss.setdefault(K_BASELINE_NAME, BUILTIN)
+    ss.setdefault(K_SCHEME, "all")
+    ss.setdefault(K_UNIT, "yuan")
+    ss.setdefault(K_REV, 0)
+
+
+def values() -> dict:
+    return st.session_state[K_VALUES]
+
+
+def get_value(path: str) -> Any:
+    """The working value of a parameter (the scenario's, else the rule set's)."""
+    node: Any = values()
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return builtin_params().get(path)
+        node = node[part]
+    return node
+
+
+def set_value(path: str, value: Any) -> None:
+    """Change one parameter of the working scenario (a value equal to the rule set's is dropped)."""
+    vals = copy.deepcopy(values())
+    parts = path.split(".")
+    node = vals
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    st.session_state[K_VALUES] = _prune(vals)
+
+
+def set_values(new: dict) -> None:
+    """Replace the working scenario whole (load, import, link); input widgets start afresh from it."""
+    st.session_state[K_VALUES] = _prune(copy.deepcopy(new))
+    st.session_state[K_REV] = st.session_state.get(K_REV, 0) + 1
+
+
+def widget_key(*parts) -> str:
+    """A widget key that changes when the scenario is replaced or the language switched."""
+    return ":".join(str(p) for p in ("w", st.session_state.get(K_REV, 0), st.session_state.get("lang", "zh"), *parts))
+
+
+def _prune(vals: dict) -> dict:
+    """Keep only what differs from the built-in rule set."""
+    try:
+        return builtin_params().with_values(vals).user_values()
+    except dip_model.ParameterError:
+        return vals           # invalid values are kept so the user sees and fixes them
+
+
+@st.cache_resource(show_spinner=False)
+def builtin_params() -> dip_model.Params:
+    return dip_model.load_params()
+
+
+def params_or_error(vals: dict | None = None) -> tuple[dip_model.Params | None, str | None]:
+    """The validated parameters of a scenario, or the message naming the parameter at fault."""
+    try:
+        return builtin_params().with_values(values() if vals is None else vals), None
+    except dip_model.DipError as err:
+        return None, str(err)
+
+
+def error_path(message: str | None) -> str | None:
+    """The parameter a validation message names ('parameter 'x.y' …')."""
+    if message and "'" in message:
+        return message.split("'")[1]
+    return None
+
+
+# --- results -----------------------------------------------------------------------------------
+
+def results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | None]:
+    """Simulate the working scenario (or `vals`) on the current dataset; (results, error message)."""
+    p, err = params_or_error(vals)
+    if err:
+        return None, err
+    try:
+        return dip_model.simulate(dataset(), p), None
+    except dip_model.DipError as e:
+        return None, str(e)
+
+
+def baseline_results() -> tuple[dip_model.Results | None, str | None]:
+    return results(st.session_state[K_BASELINE])
+
+
+# --- shareable link ----------------------------------------------------------------------------
+
+def encode_values(vals: dict) -> str:
+    raw = json.dumps(vals, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+
+def decode_values(text: str) -> dict:
+    pad = "=" * (-len(text) % 4)
+    vals = json.loads(zlib.decompress(base64.urlsafe_b64decode(text + pad)).decode())
+    if not isinstance(vals, dict):
+        raise ValueError("not a mapping")
+    return vals
+
+
+def restore_from_query() -> str | None:
+    """On a fresh session, take the scenario from the link (?p=…); returns an error message if unusable."""
+    if st.session_state.get("_restored"):
+        return None
+    st.session_state["_restored"] = True
+    text = st.query_params.get("p")
+    if not text:
+        return None
+    try:
+        vals = decode_values(text)
+    except Exception:
+        return "link"
+    _, err = params_or_error(vals)
+    if err:
+        return err
+    set_values(vals)
+    if st.query_params.get("name"):
+        st.session_state[K_NAME] = st.query_params.get("name")
+    return None
+
+
+def sync_query() -> None:
+    """Write the working scenario into the URL, so the address bar is always a shareable link."""
+    vals = values()
+    want = {"p": encode_values(vals)} if vals else {}
+    if st.session_state.get(K_NAME):
+        want["name"] = st.session_state[K_NAME]
+    if dict(st.query_params) != want:
+        st.query_params.from_dict(want)

@@ -1,0 +1,7 @@
+"""Placeholder until the page is built."""
+import streamlit as st
+
+from ui.i18n import t
+
+st.title(t("nav_scenarios"))
+st.info(t("coming_soon"))

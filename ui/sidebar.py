@@ -1,0 +1,37 @@
+"""The sidebar on every page: language, scenario, baseline, scheme filter, money unit."""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import state
+from .i18n import LANGS, t
+
+
+def sidebar() -> None:
+    ss = st.session_state
+    with st.sidebar:
+        lang = st.radio(t("language"), LANGS, index=LANGS.index(ss["lang"]), horizontal=True,
+                        format_func=lambda x: {"zh": "中文", "en": "English"}[x], key="sb_lang")
+        if lang != ss["lang"]:
+            ss["lang"] = lang
+            st.rerun()
+        name = ss.get(state.K_NAME)
+        changed = bool(state.values())
+        st.markdown(f"**{t('current_scenario')}**：{name or t('unsaved_scenario')}"
+                    + (f" · {t('n_changes', n=_leaves(state.values()))}" if changed else ""))
+        st.caption(t("baseline_is", name=t("builtin_rules") if ss[state.K_BASELINE_NAME] == state.BUILTIN
+                     else ss[state.K_BASELINE_NAME]))
+        if changed and st.button(t("reset_scenario"), key="sb_reset", width="stretch"):
+            state.set_values({})
+            ss[state.K_NAME] = None
+            st.rerun()
+        opts = ["all", "employee", "resident"]
+        ss[state.K_SCHEME] = st.selectbox(t("scheme_filter"), opts, index=opts.index(ss[state.K_SCHEME]),
+                                          format_func=lambda x: t("all_schemes") if x == "all" else t(x), key="sb_scheme")
+        units = ["yuan", "wan"]
+        ss[state.K_UNIT] = st.radio(t("money_unit"), units, index=units.index(ss[state.K_UNIT]), horizontal=True,
+                                    format_func=lambda x: t(f"unit_{x}"), key="sb_unit")
+
+
+def _leaves(tree: dict) -> int:
+    return sum(_leaves(v) if isinstance(v, dict) and v else 1 for v in tree.values())
