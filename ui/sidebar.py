@@ -27,10 +27,10 @@ def sidebar() -> None:
             st.rerun()
         opts = ["all", "employee", "resident"]
         ss[state.K_SCHEME] = st.selectbox(t("scheme_filter"), opts, index=opts.index(ss[state.K_SCHEME]),
-                                          format_func=lambda x: t("all_schemes") if x == "all" else t(x), key="sb_scheme")
+                                          format_func=lambda x, lg=lang: t("all_schemes", lg) if x == "all" else t(x, lg), key=f"sb_scheme_{lang}")
         units = ["yuan", "wan"]
         ss[state.K_UNIT] = st.radio(t("money_unit"), units, index=units.index(ss[state.K_UNIT]), horizontal=True,
-                                    format_func=lambda x: t(f"unit_{x}"), key="sb_unit")
+                                    format_func=lambda x, lg=lang: t(f"unit_{x}", lg), key=f"sb_unit_{lang}")
 
 
 def _leaves(tree: dict) -> int:
