@@ -5,21 +5,21 @@ from ui import state
 from ui.i18n import LANGS, t
 from ui.sidebar import sidebar
 
-st.set_page_config(page_title="DIP 点数法付费模拟", page_icon="📊", layout="wide")
+st.set_page_config(page_title="DIP 点数法付费模拟", page_icon=":material/monitoring:", layout="wide")
 state.init_state()
 link_error = state.restore_from_query()
 
 PAGES = [  # (file, title key, icon)
-    ("pages/overview.py", "nav_overview", "🏠"),
-    ("pages/budget.py", "nav_budget", "💰"),
-    ("pages/groups.py", "nav_groups", "🗂️"),
-    ("pages/coefficients.py", "nav_coefficients", "⚖️"),
-    ("pages/hospitals.py", "nav_hospitals", "🏥"),
-    ("pages/bands.py", "nav_bands", "📈"),
-    ("pages/fund.py", "nav_fund", "🏦"),
-    ("pages/scenarios.py", "nav_scenarios", "🗃️"),
-    ("pages/data.py", "nav_data", "📂"),
-    ("pages/rules.py", "nav_rules", "📜"),
+    ("pages/overview.py", "nav_overview", ":material/dashboard:"),
+    ("pages/budget.py", "nav_budget", ":material/account_balance_wallet:"),
+    ("pages/groups.py", "nav_groups", ":material/category:"),
+    ("pages/coefficients.py", "nav_coefficients", ":material/balance:"),
+    ("pages/hospitals.py", "nav_hospitals", ":material/local_hospital:"),
+    ("pages/bands.py", "nav_bands", ":material/show_chart:"),
+    ("pages/fund.py", "nav_fund", ":material/savings:"),
+    ("pages/scenarios.py", "nav_scenarios", ":material/bookmarks:"),
+    ("pages/data.py", "nav_data", ":material/folder_open:"),
+    ("pages/rules.py", "nav_rules", ":material/gavel:"),
 ]
 pg = st.navigation([st.Page(f, title=t(k), icon=i, default=(n == 0)) for n, (f, k, i) in enumerate(PAGES)])
 sidebar()

@@ -1,12 +1,14 @@
 """规则 Rules: every parameter with value, unit and article, the quoted legal text, and the interpretation
 register with the current choice of each switch."""
+import json
+
 import pandas as pd
 import streamlit as st
 
 from dip_model.articles import article, articles, documents, quote
 from ui import state
 from ui.export import download_excel
-from ui.i18n import current_lang, t
+from ui.i18n import current_lang, t, unit_label
 from ui.widgets import choice
 
 lang = current_lang()
@@ -22,6 +24,14 @@ st.caption(" · ".join(f"{d['number']}《{d['title']}》（{d['date']}）" for d
 
 tab_params, tab_register, tab_text = st.tabs([t("rules_tab_params"), t("rules_tab_register"), t("rules_tab_text")])
 
+def _shown(v) -> str:
+    if v is None:
+        return t("derived")
+    if isinstance(v, (dict, list)):
+        return "—" if not v else json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
 def _choice_label(ident: str, value: str) -> str:
     specific = t(f"choice_{ident}_{value}")
     return specific if specific != f"choice_{ident}_{value}" else t(f"choice_{value}")
@@ -34,11 +44,10 @@ with tab_params:
             continue
         m, b = shown.info(path), base.info(path)
         rows.append({t("param_path"): path, t("param_label"): m["label"][lang],
-                     t("rules_current"): _v if (_v := m["value"]) is None or isinstance(_v, (int, float, str, bool)) else str(_v),
-                     t("rule_value"): b["value"] if b["value"] is None or isinstance(b["value"], (int, float, str, bool)) else str(b["value"]),
+                     t("rules_current"): _shown(m["value"]), t("rule_value"): _shown(b["value"]),
                      t("rules_changed"): "●" if m["value"] != b["value"] else "",
-                     t("unit"): m.get("unit", ""), t("article"): m.get("article", "")})
-    table = pd.DataFrame(rows).astype({t("rules_current"): str, t("rule_value"): str})
+                     t("unit"): unit_label(m.get("unit", "")), t("article"): m.get("article", "")})
+    table = pd.DataFrame(rows)
     query = st.text_input(t("rules_search"), key=state.widget_key("rules_search"))
     if query:
         q = query.lower()

@@ -52,3 +52,10 @@ def money(v: float, lang: str | None = None, unit: str = "yuan") -> str:
             return f"{v / 1e4:,.2f} 万元"
         return f"{v:,.2f} 元"
     return f"¥{v:,.2f}"
+
+
+def unit_label(unit: str, lang: str | None = None) -> str:
+    """A rule-set unit in the current language (falls back to the unit as written)."""
+    key = "u_" + unit.replace(" ", "_").replace("/", "_per_")
+    text = t(key, lang)
+    return unit if text == key else text
