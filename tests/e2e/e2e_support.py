@@ -1,0 +1,20 @@
+"""Helpers for the browser tests."""
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def settle(pg, timeout=60_000) -> None:
+    """Wait until the app is connected and the script has finished running."""
+    pg.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout)
+    pg.wait_for_timeout(400)
+    pg.wait_for_selector("[data-test-script-state='notRunning']", timeout=timeout)
+    pg.wait_for_timeout(300)
+
+
+def shot(pg, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path
