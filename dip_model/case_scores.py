@@ -31,6 +31,7 @@ class CaseScores:
     group_score: np.ndarray   # RW_i·(1+aux) of the case's group (NaN when none)
     lost_grassroots: np.ndarray
     level_cost_missing: int   # cases whose R used the all-category mean
+    aux_unknown: int = 0      # cases whose aux_type is not in aux.csv
 
 
 def _converted(amount: np.ndarray, scheme: np.ndarray, M: float, ref: Reference, p: Params) -> np.ndarray:
@@ -44,17 +45,14 @@ def _converted(amount: np.ndarray, scheme: np.ndarray, M: float, ref: Reference,
     return amount / pv[scheme]
 
 
-def _aux_coef(data: DataSet, prep: Prepared) -> np.ndarray:
-    """A-18: each case's auxiliary coefficient (0 when none)."""
+def _aux_coef(data: DataSet, prep: Prepared) -> tuple[np.ndarray, int]:
+    """A-18: each case's auxiliary coefficient (0 when none), and how many cases had an unknown type."""
     if data.aux is None:
-        return np.zeros(len(prep.cost))
+        return np.zeros(len(prep.cost)), 0
     table = dict(zip(data.aux["aux_type"], data.aux["aux_coef"].astype(float)))
     coef = np.array([table.get(t, np.nan) for t in prep.aux_types], dtype=float)
     per_case = lookup(prep.aux_code, coef, 0.0)
-    unknown = int(np.isnan(per_case).sum())
-    if unknown:
-        data.warnings.append(f"{unknown} case(s) carry an aux_type not in aux.csv (coefficient 0 used)")
-    return np.nan_to_num(per_case)
+    return np.nan_to_num(per_case), int(np.isnan(per_case).sum())
 
 
 def _level_cost(group: np.ndarray, hosp: np.ndarray, categories: np.ndarray, ref: Reference) -> np.ndarray:
@@ -147,7 +145,7 @@ def score_cases(data: DataSet, prep: Prepared, ref: Reference, categories: np.nd
                            int(p.get("catalogue.dx_key_length")))
     has_group = group >= 0
     gsafe = np.where(has_group, group, 0)
-    aux = _aux_coef(data, prep)
+    aux, aux_unknown = _aux_coef(data, prep)
     rw_eff = cat["rw_eff"].to_numpy(float)
     gscore = np.where(has_group, rw_eff[gsafe] * (1.0 + aux), np.nan)           # A-18, A-16
 
@@ -205,4 +203,4 @@ def score_cases(data: DataSet, prep: Prepared, ref: Reference, categories: np.nd
     bucket[tcm] = B_TCM
     ratio = np.where(unmatched | lost_unm | tcm, np.nan, R)
     return CaseScores(group, ctype, bucket, ratio, raw, gscore, lost & grass_group,
-                      int(fallback[~unmatched].sum()))
+                      int(fallback[~unmatched].sum()), aux_unknown)

@@ -113,6 +113,8 @@ def case_stage(data: DataSet, p: Params) -> CaseStage:
         if scores.level_cost_missing:
             w.append(f"{scores.level_cost_missing} case(s) have no prior-year cost for their group in their "
                      "hospital's category: R used the group's all-category mean (A-19)")
+        if scores.aux_unknown:
+            w.append(f"{scores.aux_unknown} case(s) carry an aux_type not in aux.csv: coefficient 0 used (A-18)")
         return CaseStage(prep, ref, cats, scores, agg, w)
 
     return data.cached("cases", p.digest(*CASE_KEYS), build)
