@@ -56,7 +56,8 @@ def scheme_budget(row, scheme: str, p: Params, ffs_total: float, cost_total: flo
     dB = float(per_scheme(p.get("budget.adjustment"), scheme) or 0.0)
     B = base + dB                                                        # in-year adjustment
     A1 = _f(row, "prior_adjustment_fund", 0.0)
-    A = min(A1 * (1.0 + (gR or 0.0)), p.get("budget.adjustment_fund_cap") * B)   # A-11 ¶2
+    A_grown, A_cap = A1 * (1.0 + (gR or 0.0)), p.get("budget.adjustment_fund_cap") * B
+    A = min(A_grown, A_cap)                                              # A-11 ¶2
     lines = {k: _f(row, k, 0.0) for k in BUDGET_LINES}
     F = B - sum(lines.values()) - A
     if F <= 0:
@@ -70,6 +71,7 @@ def scheme_budget(row, scheme: str, p: Params, ffs_total: float, cost_total: flo
         "prior_expenditure": E, "prior_revenue": r1, "revenue": r0, "revenue_growth": gR,
         "growth_rate": g, "growth_cap": cap, "growth_rate_effective": g_eff,
         "prior_year_balanced": bool(balanced), "budget_base": base, "budget_adjustment": dB,
-        "budget_total": B, "prior_adjustment_fund": A1, "adjustment_fund": A, **lines,
+        "budget_total": B, "prior_adjustment_fund": A1, "adjustment_fund_grown": A_grown,
+        "adjustment_fund_capped_at": A_cap, "adjustment_fund": A, **lines,
         "dip_fund_payable": F, "payment_rate": rho, "dip_cost_payable": C,
     }

@@ -53,11 +53,15 @@ class DataSet:
     warnings: list[str] = field(default_factory=list)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def cached(self, stage: str, key: str, build):
-        """Reuse a stage's result while its key is unchanged (one entry per stage)."""
-        hit = self._cache.get(stage)
-        if hit is not None and hit[0] == key:
-            return hit[1]
+    def cached(self, stage: str, key: str, build, keep: int = 3):
+        """Reuse a stage's result for the same key; the `keep` most recent keys of each stage are kept,
+        so a scenario and its baseline can differ in a stage without rebuilding it on every run."""
+        entries = self._cache.setdefault(stage, {})
+        if key in entries:
+            entries[key] = entries.pop(key)          # most recent last
+            return entries[key]
         value = build()
-        self._cache[stage] = (key, value)
+        entries[key] = value
+        while len(entries) > keep:
+            entries.pop(next(iter(entries)))
         return value

@@ -1,7 +1,217 @@
-"""Placeholder until the page is built."""
+"""基金运行 Fund balance (A-3 以收定支、收支平衡、略有结余; RULES.md §7): revenue, expenditure (DIP final
+payments and the other budget lines), closing balance and months of payment per scheme, against the
+baseline, with the 6–9-month guidance band. Every figure is read from dip_model's summary."""
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from ui.i18n import t
+import dip_model
+from ui import state, widgets
+from ui.export import download_excel, download_png
+from ui.i18n import current_lang, money, t
+from ui.widgets import scheme_list
+
+# expenditure parts, in the order of RULES.md §7: DIP final payments, then the A-11/A-12 lines
+SPEND = ("total_final_payment", "out_of_area", "local_outpatient", "maternity", "critical_illness_premium",
+         "non_dip_items", "adjustment_fund", "other_rigid")
+ROWS = (("fund_opening_balance", "money", "A-3"), ("fund_revenue", "money", "A-10"),
+        *((k, "money", "A-36" if k == "total_final_payment" else "A-11, A-12") for k in SPEND),
+        ("fund_expenditure", "money", "A-3"), ("fund_closing_balance", "money", "A-3"),
+        ("months_of_payment", "months", "A-3"))
+COLOURS = ("#2b6cb0", "#d9822b", "#e0a96d", "#b7791f", "#c05621", "#9c4221", "#805ad5", "#718096")
+
+
+def unit() -> str:
+    return st.session_state.get(state.K_UNIT, "yuan")
+
+
+def card_money(v: float, sign: bool = False) -> str:
+    """Money on a card: in Chinese by money() (万/亿元); in English a bare number whose unit is in the
+    label, to the yuan (a full '¥16,382,216.35' does not fit a quarter-width card)."""
+    a = abs(v) if sign else v
+    if current_lang() == "zh":
+        txt = money(a, unit=unit())
+    else:
+        txt = f"{a:,.0f}" if unit() == "yuan" else f"{a / 1e4:,.2f}"
+    return (("+" if v > 0 else "-") + txt) if sign else txt
+
+
+def card_label(label: str) -> str:
+    return label if current_lang() == "zh" else t("fnd_label_" + unit(), label=label)
+
+
+def show(kind: str, v) -> str:
+    if v is None or v != v:
+        return "—"
+    return money(v, unit=unit()) if kind == "money" else t("months_unit", v=v)
+
+
+def change(kind: str, v, b) -> str:
+    if v is None or b is None or v != v or b != b:
+        return ""
+    d = v - b
+    if abs(d) < (0.005 if kind == "money" else 5e-4):
+        return ""
+    if kind == "money":
+        return ("+" if d > 0 else "-") + money(abs(d), unit=unit())
+    return t("fnd_months_delta", v=d)
+
+
+def months_input(path: str) -> None:
+    """A guidance-band edge in months (the rule set stores whole numbers; halves are allowed here)."""
+    cur = float(state.get_value(path))
+    new = st.number_input(widgets.param_label(path), value=cur, step=0.5, format="%.1f", min_value=0.0,
+                          help=widgets.param_help(path), key=state.widget_key(path))
+    if new != cur:
+        state.set_value(path, new)
+    widgets.show_error_for(path)
+
+
+def metrics(s: dict, b: dict | None) -> None:
+    """Revenue, expenditure, closing balance and months of payment, each against the baseline."""
+    cols = st.columns(4)
+    for col, (key, kind) in zip(cols, (("fund_revenue", "money"), ("fund_expenditure", "money"),
+                                       ("fund_closing_balance", "money"), ("months_of_payment", "months"))):
+        d = change(kind, s[key], b[key]) if b else None
+        if kind == "money" and d:
+            d = card_money(s[key] - b[key], sign=True)
+        value = card_money(s[key]) if kind == "money" else show(kind, s[key])
+        if key == "months_of_payment" and s["months_status"] in ("low", "high"):
+            value = f":{'red' if s['months_status'] == 'low' else 'orange'}[{value}]"
+        label = card_label(t(f"fnd_l_{key}")) if kind == "money" else t(f"fnd_l_{key}")
+        col.metric(label, value, d or (t("fnd_no_change") if b else None), border=True,
+                   help=t(f"fnd_help_{key}"), delta_color="off", delta_arrow="auto" if d else "off",
+                   delta_description=t("fnd_vs_baseline") if d else None)
+
+
+def band_message(scheme: str, s: dict, low: float, high: float) -> None:
+    status = s["months_status"]
+    msg = t(f"fnd_band_{status}", scheme=t(scheme), v=s["months_of_payment"], low=low, high=high)
+    {"ok": st.success, "low": st.error, "high": st.warning}.get(status, st.info)(msg)
+
+
+def flow_chart(res, schemes) -> go.Figure:
+    """Opening balance, revenue, expenditure (stacked by part) and closing balance per scheme."""
+    scale = 1e4 if unit() == "wan" else 1.0
+    cats = [t("fnd_bar_opening"), t("fnd_bar_revenue"), t("fnd_bar_spend"), t("fnd_bar_closing")]
+    fig = go.Figure()
+
+    def bar(name, cat, key, colour):
+        xs = [[t(s) for s in schemes], [cat] * len(schemes)]
+        vals = [float(res.summary["schemes"][s][key]) for s in schemes]
+        fig.add_bar(x=xs, y=[v / scale for v in vals], name=name, marker_color=colour,
+                    customdata=[money(v, unit=unit()) for v in vals],
+                    hovertemplate="%{x}<br>" + name + "：%{customdata}<extra></extra>")
+
+    bar(t("fnd_bar_opening"), cats[0], "fund_opening_balance", "#a0aec0")
+    bar(t("fnd_bar_revenue"), cats[1], "fund_revenue", "#2e9e6a")
+    for key, colour in zip(SPEND, COLOURS):
+        bar(t(f"fnd_l_{key}"), cats[2], key, colour)
+    bar(t("fnd_bar_closing"), cats[3], "fund_closing_balance", "#4a5568")
+    fig.update_layout(barmode="stack", title=t("fnd_flow_title"), height=520, bargap=0.35,
+                      yaxis={"automargin": True, "title": t("fnd_axis_money_" + unit()), "tickformat": ",.0f"},
+                      xaxis={"automargin": True, "title": t("fnd_axis_scheme"), "tickangle": 0},
+                      legend={"title": t("fnd_legend_part"), "traceorder": "normal"},
+                      margin={"t": 60, "b": 50, "l": 10, "r": 10}, font={"family": "Noto Sans CJK SC, sans-serif", "size": 13})
+    return fig
+
+
+def months_chart(res, base, schemes, low: float, high: float) -> go.Figure:
+    """Months of payment per scheme, working scenario against the baseline, over the shaded guidance band."""
+    cur = [float(res.summary["schemes"][s]["months_of_payment"]) for s in schemes]
+    colour = {"low": "#c53030", "high": "#dd6b20", "ok": "#2b6cb0"}
+    fig = go.Figure()
+    fig.add_hrect(y0=low, y1=high, fillcolor="#48bb78", opacity=0.18, line_width=0, layer="below")
+    # the band in the legend (a shape has no legend entry of its own)
+    fig.add_scatter(x=[t(schemes[0])], y=[None], mode="markers", hoverinfo="skip", name=t("fnd_band_label", low=low, high=high),
+                    marker={"symbol": "square", "size": 14, "color": "rgba(72, 187, 120, 0.35)"})
+    if base is not None:
+        bv = [float(base.summary["schemes"][s]["months_of_payment"]) if s in base.summary["schemes"] else None
+              for s in schemes]
+        fig.add_bar(x=[t(s) for s in schemes], y=bv, name=t("fnd_series_baseline"), marker_color="#cbd5e0",
+                    text=[t("months_unit", v=v) if v is not None else "" for v in bv], textposition="outside",
+                    hovertemplate="%{x}<br>" + t("fnd_series_baseline") + "：%{text}<extra></extra>")
+    fig.add_bar(x=[t(s) for s in schemes], y=cur, name=t("fnd_series_current"),
+                marker_color=[colour.get(res.summary["schemes"][s]["months_status"], "#2b6cb0") for s in schemes],
+                text=[t("months_unit", v=v) for v in cur], textposition="outside",
+                hovertemplate="%{x}<br>" + t("fnd_series_current") + "：%{text}<extra></extra>")
+    top = max([high, *[v for v in cur if v == v]] + ([v for v in bv if v is not None and v == v] if base else []))
+    fig.update_layout(barmode="group", title=t("fnd_months_title"), height=420, bargap=0.45,
+                      yaxis={"automargin": True, "title": t("fnd_axis_months"), "range": [min(0, *cur), top * 1.18]},
+                      xaxis={"automargin": True, "title": t("fnd_axis_scheme"), "type": "category"},
+                      legend={"title": t("fnd_legend_series")},
+                      margin={"t": 60, "b": 50, "l": 10, "r": 10}, font={"family": "Noto Sans CJK SC, sans-serif", "size": 13})
+    return fig
+
+
+def fund_tables(res, base, schemes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(shown, export): each fund figure per scheme, current, baseline and change."""
+    shown, export = [], []
+    for key, kind, article in ROWS:
+        head = {t("fnd_col_item"): t(f"fnd_l_{key}"), t("article"): article, t("fnd_col_formula"): t(f"fnd_f_{key}")}
+        row_s, row_e = dict(head), {**head, t("unit"): t(f"fnd_unit_{kind}")}
+        for s in schemes:
+            v = res.summary["schemes"][s][key]
+            b = base.summary["schemes"][s][key] if base is not None and s in base.summary["schemes"] else None
+            row_s[t("fnd_col_current", scheme=t(s))] = show(kind, v)
+            row_e[t("fnd_col_current", scheme=t(s))] = v
+            if base is not None:
+                row_s[t("fnd_col_baseline", scheme=t(s))] = show(kind, b)
+                row_s[t("fnd_col_change", scheme=t(s))] = change(kind, v, b)
+                row_e[t("fnd_col_baseline", scheme=t(s))] = b
+        shown.append(row_s)
+        export.append(row_e)
+    return pd.DataFrame(shown), pd.DataFrame(export)
+
+
+# --- page ---------------------------------------------------------------------------------------
 
 st.title(t("nav_fund"))
-st.info(t("coming_soon"))
+st.caption(t("fnd_intro"))
+try:
+    with st.expander(t("fnd_band_inputs")):
+        c = st.columns(2)
+        with c[0]:
+            months_input("fund_balance.guidance_months_low")
+        with c[1]:
+            months_input("fund_balance.guidance_months_high")
+    with st.spinner(t("loading")):
+        res, err = state.results()
+        base, berr = (None, None) if err else state.baseline_results()
+    if err:
+        st.error(t("fnd_invalid", err=err), icon="⚠️")
+        st.stop()
+    if berr:
+        st.warning(t("fnd_baseline_invalid", err=berr))
+        base = None
+    if base is not None and state.values() == st.session_state[state.K_BASELINE]:
+        base = None                      # the same scenario: nothing to compare
+    schemes = [s for s in scheme_list() if s in res.summary["schemes"]]
+    low = float(res.params.get("fund_balance.guidance_months_low"))
+    high = float(res.params.get("fund_balance.guidance_months_high"))
+
+    for scheme in schemes:
+        s = res.summary["schemes"][scheme]
+        st.subheader(t(scheme))
+        metrics(s, base.summary["schemes"].get(scheme) if base else None)
+        band_message(scheme, s, low, high)
+
+    fig = months_chart(res, base, schemes, low, high)
+    st.plotly_chart(fig, width="stretch", key="fnd_months")
+    download_png(fig, t("fnd_months_file"), "fnd_months")
+    fig = flow_chart(res, schemes)
+    st.plotly_chart(fig, width="stretch", key="fnd_flow")
+    download_png(fig, t("fnd_flow_file"), "fnd_flow")
+
+    st.subheader(t("fnd_table_header"))
+    table, export = fund_tables(res, base, schemes)
+    st.dataframe(table, hide_index=True, width="stretch", height=(len(table) + 1) * 35 + 3,
+                 column_config={t("fnd_col_item"): st.column_config.TextColumn(width=125),
+                                t("article"): st.column_config.TextColumn(width=80),
+                                t("fnd_col_formula"): st.column_config.TextColumn(width=210)})
+    download_excel(export, t("fnd_table_file"), "fnd_table")
+    st.caption(t("fnd_note"))
+except dip_model.DipError as exc:
+    st.error(str(exc))
+except Exception as exc:  # never show a traceback
+    st.error(t("unexpected", kind=type(exc).__name__))

@@ -1,50 +1,211 @@
-"""总览 Overview: headline figures per scheme from the engine."""
+"""总览 Overview: headline cards per scheme against the baseline, the budget waterfall (A-10 … A-12)
+down to the DIP payable, and the engine's warnings. Every figure is read from dip_model's summary."""
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
-from ui.i18n import money, t
 from ui import state
+from ui.export import download_excel, download_png
+from ui.i18n import current_lang, money, t
+from ui.widgets import scheme_list
 
-st.title(t("app_title"))
+# A-12 order of the lines taken out of the total budget B on the way to F
+LINES = ("out_of_area", "local_outpatient", "maternity", "critical_illness_premium", "non_dip_items",
+         "adjustment_fund", "other_rigid")
+# headline cards: (summary key, kind, article)
+CARDS = (("budget_total", "money", "A-10"), ("dip_fund_payable", "money", "A-12"),
+         ("settlement_point_value", "pv", "A-34.2"), ("total_final_payment", "money", "A-36"),
+         ("cap_deduction", "money", "A-36"), ("fund_closing_balance", "money", "A-3"),
+         ("months_of_payment", "months", "A-3"))
+
+
+def unit() -> str:
+    return st.session_state.get(state.K_UNIT, "yuan")
+
+
+def card_money(v: float, sign: bool = False) -> str:
+    """Money on a card: in Chinese by money() (万/亿元); in English a bare number whose unit is in the
+    label, to the yuan (a full '¥16,382,216.35' does not fit a quarter-width card)."""
+    a = abs(v) if sign else v
+    if current_lang() == "zh":
+        txt = money(a, unit=unit())
+    else:
+        txt = f"{a:,.0f}" if unit() == "yuan" else f"{a / 1e4:,.2f}"
+    return (("+" if v > 0 else "-") + txt) if sign else txt
+
+
+def card_label(label: str) -> str:
+    return label if current_lang() == "zh" else t("ovw_label_" + unit(), label=label)
+
+
+def fmt_money(v) -> str:
+    return money(v, unit=unit())
+
+
+def signed_money(d):
+    """A signed delta for st.metric (0 = no change)."""
+    if d is None or d != d:
+        return None
+    if abs(d) < 0.005:
+        return 0
+    return card_money(d, sign=True)
+
+
+def card(s: dict, b: dict | None, key: str, kind: str, article: str) -> None:
+    """One bordered card: the working value, its change against the baseline, the baseline value."""
+    v = s[key]
+    bv = b[key] if b else None
+    if kind == "money":
+        shown, delta = card_money(v), (signed_money(v - bv) if b else None)
+        base_txt = fmt_money(bv) if b else None
+    elif kind == "pv":
+        shown = f"{v:.3f}"
+        d = None if not b else (0 if abs(v - bv) < 5e-7 else f"{v - bv:+.3f}")
+        delta, base_txt = d, (f"{bv:.3f}" if b else None)
+    else:  # months of payment, coloured outside the guidance band (A-3)
+        colour = {"low": "red", "high": "orange"}.get(s["months_status"])
+        txt = t("months_unit", v=v) if v == v else "—"
+        shown = f":{colour}[{txt}]" if colour else txt
+        d = None if not b or bv != bv or v != v else (0 if abs(v - bv) < 5e-4 else t("ovw_months_delta", v=v - bv))
+        delta, base_txt = d, (t("months_unit", v=bv) if b and bv == bv else None)
+    with st.container(border=True, height="stretch"):
+        # neutral colours: whether a change is good is a policy judgement (and red means "up" in China)
+        same = delta == 0
+        label = card_label(t(key)) if kind == "money" else t(key)
+        st.metric(label, shown, t("ovw_no_change") if same else delta, delta_color="off",
+                  delta_arrow="off" if same else "auto", help=t(f"ovw_help_{key}", article=article),
+                  delta_description=t("ovw_vs_baseline") if delta is not None and not same else None)
+        if kind == "pv":
+            ratio = v / s["budget_point_value"] if s["budget_point_value"] else math.nan
+            st.caption(t("ovw_pv_vs_budget", pvb=s["budget_point_value"], ratio=ratio * 100))
+        if base_txt is not None:
+            st.caption(t("ovw_baseline_value", v=base_txt))
+
+
+def band_note(s: dict, low: float, high: float) -> None:
+    """The fourth card of the second row: where the months of payment sit against the 6–9 band."""
+    with st.container(border=True, height="stretch"):
+        st.markdown(f"**{t('ovw_guidance_band')}**")
+        status = s["months_status"]
+        msg = t(f"ovw_band_{status}", low=low, high=high)
+        {"ok": st.success, "low": st.error, "high": st.warning}.get(status, st.info)(msg)
+
+
+def headline_table(res, base, schemes) -> pd.DataFrame:
+    """The cards as a table (for Excel): current, baseline and change of each figure, raw units."""
+    rows = []
+    for s in schemes:
+        cur = res.summary["schemes"][s]
+        b = base.summary["schemes"].get(s) if base else None
+        for key, kind, article in CARDS + (("budget_point_value", "pv", "A-17"),):
+            bv = b[key] if b else None
+            rows.append({t("ovw_col_scheme"): t(s), t("ovw_col_item"): t(key), t("article"): article,
+                         t("unit"): t("ovw_unit_" + kind), t("ovw_col_current"): cur[key],
+                         t("ovw_col_baseline"): bv, t("ovw_col_change"): None if bv is None else cur[key] - bv})
+    return pd.DataFrame(rows)
+
+
+def waterfall(s: dict, scheme: str) -> go.Figure:
+    """B (or B₀ + ΔB) minus the A-11/A-12 lines down to F; the last bar is F itself."""
+    scale = 1e4 if unit() == "wan" else 1.0
+    names, measures, ys = [], [], []
+    if abs(s["budget_adjustment"]) > 0:
+        names += [t("ovw_wf_base"), t("ovw_wf_adjustment"), t("ovw_wf_budget")]
+        measures += ["absolute", "relative", "total"]
+        ys += [s["budget_base"], s["budget_adjustment"], s["budget_total"]]
+    else:
+        names.append(t("ovw_wf_budget"))
+        measures.append("absolute")
+        ys.append(s["budget_total"])
+    for k in LINES:
+        names.append(t(f"ovw_wf_{k}"))
+        measures.append("relative")
+        ys.append(-s[k])
+    names.append(t("ovw_wf_payable"))
+    measures.append("total")
+    ys.append(s["dip_fund_payable"])
+    text = [("−" + fmt_money(-y)) if y < 0 else fmt_money(y) for y in ys]
+    fig = go.Figure(go.Waterfall(
+        orientation="h", y=names, x=[float(y) / scale for y in ys], measure=measures, text=text,
+        textposition="outside", cliponaxis=False, textfont={"size": 13},
+        customdata=text, hovertemplate="%{y}<br>%{customdata}<extra></extra>", name=t(scheme),
+        connector={"line": {"color": "#9aa5b1", "dash": "dot"}},
+        decreasing={"marker": {"color": "#d9822b"}}, increasing={"marker": {"color": "#2e9e6a"}},
+        totals={"marker": {"color": "#2b6cb0"}}))
+    top = max(ys) / scale
+    fig.update_layout(title=t("ovw_wf_title", scheme=t(scheme)), showlegend=False, height=440,
+                      margin={"t": 60, "b": 50, "l": 10, "r": 30},
+                      xaxis={"automargin": True, "title": t("ovw_axis_money_" + unit()), "range": [0, top * 1.3],
+                             "tickformat": ",.0f"},
+                      yaxis={"automargin": True, "title": t("ovw_axis_item"), "autorange": "reversed"},
+                      font={"family": "Noto Sans CJK SC, sans-serif", "size": 13})
+    return fig
+
+
+st.title(t("nav_overview"))
 st.caption(t("caption"))
 try:
-    with st.spinner(t("generating")):
-        state.ensure_sample()
     with st.spinner(t("loading")):
+        state.ensure_sample()
         res, err = state.results()
-except dip_model.DipError as err:
-    res, err = None, str(err)
+        base, berr = (None, None) if err else state.baseline_results()
+except dip_model.DipError as exc:
+    res, err, base, berr = None, str(exc), None, None
 except Exception as exc:  # never show a traceback
-    res, err = None, t("unexpected", kind=type(exc).__name__)
+    res, err, base, berr = None, t("unexpected", kind=type(exc).__name__), None, None
 if err:
-    st.error(f"{t('error_data')}: {err}")
+    st.error(t("ovw_invalid", err=err))
     st.stop()
 
-for scheme, s in res.summary["schemes"].items():
-    st.subheader(t("headline", scheme=t(scheme)))
-    c = st.columns(4)
-    c[0].metric(t("budget_total"), money(s["budget_total"]))
-    c[1].metric(t("dip_fund_payable"), money(s["dip_fund_payable"]))
-    c[2].metric(t("settlement_point_value"), f"{s['settlement_point_value']:.3f}",
-                f"{s['settlement_point_value'] - s['budget_point_value']:+.3f} vs {t('budget_point_value')}")
-    c[3].metric(t("total_final_payment"), money(s["total_final_payment"]))
-    c = st.columns(4)
-    c[0].metric(t("cap_deduction"), money(s["cap_deduction"]))
-    c[1].metric(t("fund_closing_balance"), money(s["fund_closing_balance"]))
-    c[2].metric(t("months_of_payment"), t("months_unit", v=s["months_of_payment"]))
+try:
+    schemes = [s for s in scheme_list() if s in res.summary["schemes"]]
+    if berr:
+        st.warning(t("ovw_baseline_invalid", err=berr))
+        base = None
+    if base is not None and state.values() == st.session_state[state.K_BASELINE]:
+        st.info(t("ovw_same_as_baseline"))
+        base = None                     # nothing to compare: no deltas
+    low = res.params.get("fund_balance.guidance_months_low")
+    high = res.params.get("fund_balance.guidance_months_high")
+    for scheme in schemes:
+        s = res.summary["schemes"][scheme]
+        b = base.summary["schemes"].get(scheme) if base else None
+        st.subheader(t("headline", scheme=t(scheme)))
+        for row in (CARDS[:4], CARDS[4:]):
+            cols = st.columns(4)
+            for col, (key, kind, article) in zip(cols, row):
+                with col:
+                    card(s, b, key, kind, article)
+            if len(row) == 3:
+                with cols[3]:
+                    band_note(s, low, high)
 
-st.subheader(t("hospitals"))
-cols = ["hospital_id", "name", "scheme", "cases", "total_score", "score_fund", "usage_rate", "band", "final_payment",
-        "year_end_settlement"]
-view = res.hospitals[cols].copy()
-view["scheme"] = view["scheme"].map(t)
-st.dataframe(
-    view.rename(columns={c: t(f"col_{c}") for c in cols}), hide_index=True, width="stretch",
-    column_config={t("col_usage_rate"): st.column_config.NumberColumn(format="percent"),
-                   **{t(f"col_{c}"): st.column_config.NumberColumn(format="localized")
-                      for c in ("total_score", "score_fund", "final_payment", "year_end_settlement")}},
-)
-if res.summary["warnings"]:
-    with st.expander(t("warnings")):
-        for w in res.summary["warnings"]:
-            st.write("• " + w)
+    st.subheader(t("ovw_wf_header"))
+    st.caption(t("ovw_wf_caption"))
+    cols = st.columns(len(schemes))
+    for col, scheme in zip(cols, schemes):
+        with col:
+            fig = waterfall(res.summary["schemes"][scheme], scheme)
+            st.plotly_chart(fig, width="stretch", key=f"ovw_wf_{scheme}")
+            download_png(fig, t("ovw_wf_file", scheme=t(scheme)), f"ovw_wf_{scheme}")
+
+    with st.expander(t("ovw_table_header")):
+        table = headline_table(res, base, schemes)
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={c: st.column_config.NumberColumn(format="localized")
+                                    for c in (t("ovw_col_current"), t("ovw_col_baseline"), t("ovw_col_change"))})
+        download_excel(table, t("ovw_table_file"), "ovw_table")
+
+    warnings = res.summary["warnings"]
+    with st.expander(t("ovw_warnings", n=len(warnings)), expanded=False):
+        if warnings:
+            st.caption(t("ovw_warnings_note"))
+            for w in warnings:
+                st.markdown("- " + w)
+        else:
+            st.write(t("ovw_no_warnings"))
+except Exception as exc:  # never show a traceback
+    st.error(t("unexpected", kind=type(exc).__name__))

@@ -30,8 +30,6 @@ def test_overview_shows_point_values(city, monkeypatch):
     res = dip_model.simulate(dip_model.load_data(city), dip_model.load_params())
     shown = {m.label: m.value for m in at.metric}
     assert shown["结算点值"] in {f"{v['settlement_point_value']:.3f}" for v in res.summary["schemes"].values()}
-    assert len(at.metric) == 14                      # 7 headline cards for each of the two schemes
-    assert at.dataframe[0].value.shape[0] == len(res.hospitals)
 
 
 def test_english_labels(city, monkeypatch):

@@ -1,6 +1,7 @@
 """Downloads: every table as Excel (Chinese headers, plus a sheet of the parameters used), every chart as PNG."""
 from __future__ import annotations
 
+import copy
 import io
 import re
 
@@ -22,31 +23,35 @@ def _safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def parameters_table(vals: dict | None = None) -> pd.DataFrame:
+def parameters_table(vals: dict, lang: str) -> pd.DataFrame:
     """Every parameter with its value in the scenario, unit, label and article."""
-    p, _ = state.params_or_error(vals)
-    p = p or state.builtin_params()
-    lang = current_lang()
+    try:
+        p = state.builtin_params().with_values(vals)
+    except Exception:
+        p = state.builtin_params()
     rows = []
     for path in p.leaves():
         m = p.info(path)
-        rows.append({t("param_path"): path, t("param_label"): m["label"][lang], t("param_value"): str(m["value"]),
-                     t("unit"): m.get("unit", ""), t("article"): m.get("article", "")})
+        rows.append({t("param_path", lang): path, t("param_label", lang): m["label"][lang],
+                     t("param_value", lang): str(m["value"]), t("unit", lang): m.get("unit", ""),
+                     t("article", lang): m.get("article", "")})
     return pd.DataFrame(rows)
 
 
-def excel_bytes(sheets: dict[str, pd.DataFrame], vals: dict | None = None) -> bytes:
+def excel_bytes(sheets: dict[str, pd.DataFrame], vals: dict, lang: str) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
         for name, df in sheets.items():
             _safe(df).to_excel(xw, sheet_name=name[:31], index=False)
-        parameters_table(vals).to_excel(xw, sheet_name=t("sheet_params")[:31], index=False)
+        parameters_table(vals, lang).to_excel(xw, sheet_name=t("sheet_params", lang)[:31], index=False)
     return buf.getvalue()
 
 
 def download_excel(df: pd.DataFrame, name: str, key: str, sheet: str | None = None) -> None:
-    """A download button for one table (headers as shown on screen)."""
-    st.download_button(f"⬇ {t('download_excel')}", data=lambda: excel_bytes({sheet or name: df}),
+    """A download button for one table (headers as shown on screen). The workbook is built on click,
+    outside the script run, so the scenario and language are captured now."""
+    vals, lang = copy.deepcopy(state.values()), current_lang()
+    st.download_button(f"⬇ {t('download_excel')}", data=lambda: excel_bytes({sheet or name: df}, vals, lang),
                        file_name=f"{name}.xlsx", key=state.widget_key("xlsx", key),
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -29,11 +29,18 @@ def param_help(path: str) -> str:
     return " · ".join(parts)
 
 
-def show_error_for(path: str) -> None:
-    """If the working scenario is invalid because of this parameter, say so right here."""
+def show_error_for(path: str, scheme: str | None = None) -> None:
+    """If the working scenario is invalid because of this parameter (or this scheme's entry of it),
+    say so right here."""
     _, err = state.params_or_error()
-    if err and state.error_path(err) and (state.error_path(err) == path or state.error_path(err).startswith(path + ".")
-                                          or state.error_path(err).startswith(path + "[")):
+    where = state.error_path(err)
+    if not where:
+        return
+    if scheme is not None:
+        hit = where in (path, f"{path}.{scheme}")
+    else:
+        hit = where == path or where.startswith(path + ".") or where.startswith(path + "[")
+    if hit:
         st.error(err, icon="⚠️")
 
 
@@ -46,7 +53,8 @@ def number(path: str, *, step: float = 0.01, fmt: str | None = None, min_value: 
     if scheme is not None and isinstance(cur, dict):
         cur = cur.get(scheme)
     shown = None if cur is None else (cur * 100.0 if percent else cur)
-    label = param_label(path) + (f"（{t(scheme)}）" if scheme else "") + (" (%)" if percent else "")
+    paren = ("（{}）" if current_lang() == "zh" else " ({})")
+    label = param_label(path) + (paren.format(t(scheme)) if scheme else "") + (paren.format("%") if percent else "")
     new = st.number_input(label, value=shown, step=step, format=fmt, min_value=min_value, max_value=max_value,
                           help=param_help(path), key=key or state.widget_key(path, scheme))
     new = None if new is None else (new / 100.0 if percent else new)
@@ -58,7 +66,7 @@ def number(path: str, *, step: float = 0.01, fmt: str | None = None, min_value: 
             state.set_value(path, whole)
         else:
             state.set_value(path, new)
-    show_error_for(path)
+    show_error_for(path, scheme)
     return new
 
 
