@@ -114,6 +114,8 @@ def build_catalogue(history: pd.DataFrame, hp: PreparedHistory, p: Params) -> tu
 
 def _finish_catalogue(cat: pd.DataFrame, p: Params) -> pd.DataFrame:
     cat = cat.copy()
+    if "n_history" not in cat and "history_cases" in cat:      # a catalogue file's own count column
+        cat["n_history"] = pd.to_numeric(cat["history_cases"], errors="coerce").fillna(0).astype(int)
     for col, default in (("name", ""), ("policy_factor", 1.0), ("grassroots", False), ("category", "normal"),
                          ("tcm_standard", np.nan), ("n_history", 0), ("cv", np.nan)):
         if col not in cat:
