@@ -23,10 +23,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def city(tmp_path_factory):
     from dip_model.synth import write_city
-    city = tmp_path_factory.mktemp("city")
-    write_city(city, n_cases=4000, seed=11)
+    folder = tmp_path_factory.mktemp("city")
+    write_city(folder, n_cases=4000, seed=11)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, city):
     port = _free_port()
     env = dict(os.environ, DIP_DATA=str(city), DIP_STORE=str(tmp_path_factory.mktemp("store") / "dip.duckdb"))
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")

@@ -1,6 +1,6 @@
 """End to end in headless Chromium: every page loads, inputs move the figures, scenarios travel by link,
 a hospital's trace opens, the language switches. Screenshots go to tests/artifacts/."""
-import re
+import dip_model
 
 from e2e_support import settle, shot
 
@@ -28,4 +28,42 @@ def test_language_switch(page, app_url):
     settle(page)
     assert page.get_by_text("Settlement point value").first.is_visible()
     shot(page, "page_overview_en")
+    _no_error(page)
+
+
+def _point_values(city, changes):
+    res = dip_model.simulate(dip_model.load_data(city), dip_model.load_params(changes))
+    return {s: f"{v['settlement_point_value']:.3f}" for s, v in res.summary["schemes"].items()}
+
+
+def test_moving_the_growth_rate_moves_the_point_value(page, app_url, city):
+    page.goto(f"{app_url}/budget")
+    settle(page)
+    page.get_by_text("跟随基金预算收入增长率", exact=False).first.click()     # employee: set g by hand
+    settle(page)
+    box = page.get_by_role("spinbutton", name="预算增长率（职工医保）（%）")
+    box.fill("1.5")
+    box.press("Enter")
+    settle(page)
+    shot(page, "budget_growth_changed")
+    _no_error(page)
+    page.get_by_role("link", name="总览").click()
+    settle(page)
+    text = page.inner_text("[data-testid='stMain']")
+    expected = _point_values(city, {"budget": {"growth_rate": {"employee": 0.015, "resident": None}}})
+    before = _point_values(city, {})
+    assert expected["employee"] != before["employee"]
+    assert expected["employee"] in text
+    shot(page, "overview_after_growth_change")
+
+
+def test_clicking_a_hospital_opens_its_trace(page, app_url):
+    page.goto(f"{app_url}/hospitals")
+    settle(page)
+    page.get_by_role("combobox", name="查看计算过程的医院").click()
+    page.get_by_role("option").nth(1).click()
+    settle(page)
+    assert page.get_by_text("计算过程：", exact=False).first.is_visible()
+    assert page.get_by_text("A-37", exact=False).first.is_visible()
+    shot(page, "hospital_trace")
     _no_error(page)
