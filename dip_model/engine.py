@@ -130,7 +130,7 @@ def simulate(data: DataSet, params: Params | dict | str | None = None) -> "Resul
 def settle(data: DataSet, st: CaseStage, p: Params) -> "Results":
     h = data.hospitals
     agg, ref = st.agg, st.ref
-    warnings = list(data.warnings) + list(ref.warnings) + list(st.warnings)
+    warnings = list(data.warnings) + list(st.prep.warnings or []) + list(ref.warnings) + list(st.warnings)
     # A-22 … A-25 coefficients, K-9/K-10 assessment (per hospital)
     is_new = h["is_new"].astype(bool)
     k_level = coef.level_coefficients(pd.Series(st.categories), is_new, ref.level_coef_computed, p, warnings)

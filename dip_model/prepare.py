@@ -58,6 +58,7 @@ class Prepared:
     has_dx: np.ndarray        # a diagnosis code to group from when group_id is missing
     aux_code: np.ndarray
     aux_types: pd.Index
+    warnings: list = None     # notes about the data found while encoding it
 
 
 @dataclass
@@ -77,8 +78,9 @@ def prepare_cases(data: DataSet) -> Prepared:
     dd = c["discharge_date"]
     years = dd.dt.year.to_numpy()
     year = int(pd.Series(years).mode().min()) if len(years) else 2024
+    notes = []
     if len(years) and (years != year).any():
-        data.warnings.append(f"cases.csv has discharges outside {year}: each is settled in {year} by its month")
+        notes.append(f"cases.csv has discharges outside {year}: each is settled in {year} by its month")
     end = _days(dd)
     ad = c["admit_date"]
     start = np.where(ad.isna().to_numpy(), end, _days(ad.fillna(dd)))
@@ -100,7 +102,7 @@ def prepare_cases(data: DataSet) -> Prepared:
         patient=pcode, start=start.astype(np.int64), end=end, age=c["age"].to_numpy(float),
         group_code=gcode, group_ids=gids,
         has_dx=c["dx_code"].notna().to_numpy(bool) if "dx_code" in c else np.zeros(len(c), bool),
-        aux_code=acode, aux_types=atypes,
+        aux_code=acode, aux_types=atypes, warnings=notes,
     )
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dip_model.store import count_changes
+
 from . import state
 from .i18n import LANGS, t
 
@@ -17,8 +19,9 @@ def sidebar() -> None:
             st.rerun()
         name = ss.get(state.K_NAME)
         changed = bool(state.values())
-        st.markdown(f"**{t('current_scenario')}**：{name or t('unsaved_scenario')}"
-                    + (f" · {t('n_changes', n=_leaves(state.values()))}" if changed else ""))
+        colon = "：" if lang == "zh" else ": "
+        st.markdown(f"**{t('current_scenario')}**{colon}{name or t('unsaved_scenario')}"
+                    + (f" · {t('n_changes', n=count_changes(state.values()))}" if changed else ""))
         st.caption(t("baseline_is", name=t("builtin_rules") if ss[state.K_BASELINE_NAME] == state.BUILTIN
                      else ss[state.K_BASELINE_NAME]))
         if changed and st.button(t("reset_scenario"), key="sb_reset", width="stretch"):
@@ -31,7 +34,3 @@ def sidebar() -> None:
         units = ["yuan", "wan"]
         ss[state.K_UNIT] = st.radio(t("money_unit"), units, index=units.index(ss[state.K_UNIT]), horizontal=True,
                                     format_func=lambda x, lg=lang: t(f"unit_{x}", lg), key=f"sb_unit_{lang}")
-
-
-def _leaves(tree: dict) -> int:
-    return sum(_leaves(v) if isinstance(v, dict) and v else 1 for v in tree.values())
