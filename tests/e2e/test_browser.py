@@ -67,3 +67,27 @@ def test_clicking_a_hospital_opens_its_trace(page, app_url):
     assert page.get_by_text("A-37", exact=False).first.is_visible()
     shot(page, "hospital_trace")
     _no_error(page)
+
+
+def test_save_a_scenario_and_reopen_it_by_its_link(page, app_url, city, browser):
+    # change a parameter through the link itself, then save it under a name
+    from ui.state import encode_values
+    changes = {"budget": {"growth_rate": {"employee": 0.01, "resident": 0.02}}}
+    page.goto(f"{app_url}/scenarios?p={encode_values(changes)}")
+    settle(page)
+    page.get_by_role("textbox", name="情景名称").fill("增长1%-2%")
+    page.get_by_role("button", name="保存情景").click()
+    settle(page)
+    _no_error(page)
+    shot(page, "scenario_saved")
+    assert page.get_by_text("增长1%-2%").first.is_visible()
+    link = page.url
+    assert "p=" in link
+    # a fresh browser session opens the link and gets the same scenario
+    other = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+    other.goto(link.replace("/scenarios", "/"))
+    settle(other)
+    text = other.inner_text("[data-testid='stMain']")
+    shot(other, "scenario_reopened_by_link")
+    assert _point_values(city, changes)["employee"] in text
+    other.context.close()
