@@ -1,4 +1,4 @@
-"""Command line: python -m dip_model {run, validate, explain, synth, params}."""
+"""Command line: python -m dip_model {run, validate, explain, synth, params, import}."""
 from __future__ import annotations
 
 import argparse
@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--params", default=None)
     pa.add_argument("--lang", default="zh", choices=["zh", "en"])
     pa.set_defaults(fn=_params)
+    from .importer import add_import_parser
+    add_import_parser(sub)
     return ap
 
 

@@ -30,6 +30,7 @@ K_BASELINE = "baseline_values"
 K_BASELINE_NAME = "baseline_name"
 K_SCHEME = "scheme_filter"        # "all" | "employee" | "resident"
 K_UNIT = "money_unit"             # "yuan" | "wan"
+K_STORE_ID = "dataset_store_id"   # a dataset in the embedded store (else dataset_path / the sample)
 K_REV = "scenario_rev"            # bumped when the scenario is replaced whole: widgets re-seed from it
 
 
@@ -57,8 +58,17 @@ def _dataset(path: str, signature: str) -> dip_model.DataSet:
     return dip_model.load_data(path)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _stored_dataset(store_id: str) -> dip_model.DataSet:
+    from dip_model.store import Store
+    return Store.default().load_dataset(store_id)
+
+
 def dataset(path: str | None = None) -> dip_model.DataSet:
-    """One shared, read-only DataSet per folder version (never mutated; its stage caches live on it)."""
+    """One shared, read-only DataSet per folder version or stored dataset (never mutated; its stage
+    caches live on it)."""
+    if path is None and st.session_state.get(K_STORE_ID):
+        return _stored_dataset(st.session_state[K_STORE_ID])
     path = str(path or st.session_state.get("dataset_path") or ensure_sample())
     return _dataset(path, folder_signature(path))
 
