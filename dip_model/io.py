@@ -5,13 +5,21 @@
 Each table may be NAME.parquet, NAME.csv or NAME.xlsx (preferred in that order).
 Cells are read as text first and then converted column by column (vectorised),
 so a wrong cell is reported with its file, row (header = row 1) and column.
+
+Large files: a CSV is read by Arrow straight from disk into Arrow text (no Python objects),
+each column is converted by Arrow's strict casts or once per distinct value, two columns at
+a time, and its text is freed as soon as it is converted; any cell the strict cast refuses
+sends that column through the per-value parsers, so messages do not depend on the path.
+The version hash streams the files on a separate thread.
 """
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -27,7 +35,7 @@ from .errors import InputError, Problem
 
 SUFFIXES = (".parquet", ".csv", ".xlsx")   # preference order when several exist
 ROWS_SHOWN = 10                             # offending rows listed per problem
-_CHUNK = 1 << 20
+_CHUNK = 64 << 20                            # bytes hashed at a time
 
 # ---------------------------------------------------------------- vocabularies
 # Accepted spellings (lower-case) -> canonical value.
@@ -185,17 +193,20 @@ class _Ctx:
     files: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    digest: object = field(default_factory=hashlib.sha256)   # over file names and bytes
+    digest: object = None           # sha256 over the files' names and bytes
 
     def problem(self, file, message, row=None, column=None):
         self.problems.append(Problem(file, message, row=row, column=column))
 
     def rows(self, file, column, mask, message, values=None, warn=False):
-        """One problem (or warning) for all rows where `mask` holds; `{v}` = first value."""
+        """One problem (or warning) for all rows where `mask` holds; `{v}` = first value.
+
+        `values` is a Series, or a function of the row position (built only when needed)."""
         idx = np.flatnonzero(_bool(mask))
         if idx.size == 0:
             return
-        first = values.iloc[idx[0]] if values is not None else ""
+        first = "" if values is None else values(int(idx[0])) if callable(values) \
+            else values.iloc[idx[0]]
         rows = tuple(int(i) + 2 for i in idx[:ROWS_SHOWN])
         p = Problem(file, message.format(v=first), row=rows[0], column=column,
                     rows=rows, count=int(idx.size))
@@ -212,24 +223,71 @@ def _bool(mask) -> np.ndarray:
     return np.asarray(mask, dtype=bool)
 
 
+class _Raw(dict):
+    """The columns of one table as read, name -> Arrow text (CSV) or Series (other readers),
+    its number of rows, and the empty-cell masks of converted columns the rules need.
+
+    A plain dict so that a column can be dropped as soon as it is converted."""
+
+    def __init__(self, columns, n: int):
+        super().__init__(columns)
+        self.n = n
+        self.missing: dict[str, np.ndarray] = {}
+
+    def cell(self, name: str):
+        """The raw text of column `name` by row position (for messages), None if not given."""
+        col = self.get(name)
+        if col is None:
+            return None
+        if isinstance(col, pd.Series):
+            return lambda i: col.iloc[i]
+        return lambda i: col[i].as_py()
+
+
 def _check(folder: Path) -> _Ctx:
     ctx = _Ctx(folder)
     if not folder.is_dir():
         ctx.problem(str(folder), "data folder not found")
         return ctx
     listing = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
-    for spec in TABLES:
-        raw = _read_table(ctx, spec, listing)
-        if raw is not None:
-            ctx.tables[spec.name] = _normalise(ctx, spec, raw)
-    _cross_check(ctx)
+    found = {spec.name: _found(spec, listing) for spec in TABLES}
+    # the version hash reads the files on a second core while this one parses and checks them
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(_hash_files, [f[0] for f in found.values() if f])
+        for spec in TABLES:
+            raw = _read_table(ctx, spec, found[spec.name])
+            if raw is not None:
+                ctx.tables[spec.name] = _normalise(ctx, spec, raw)
+            del raw                 # the text columns are freed before the next file is read
+            _pool().release_unused()
+        _cross_check(ctx)
+        ctx.digest = digest.result()
     return ctx
 
 
+@functools.cache
+def _pool() -> pa.MemoryPool:
+    """Where the large Arrow arrays of a load live: jemalloc when the build has it.
+
+    The default mimalloc pool keeps pages freed by other threads (Arrow's reader threads,
+    our converter threads) resident until those threads allocate again, so the text of a
+    large file, though dropped column by column, would stay in memory (~0.3 GB more peak
+    for 1.1 M cases plus 3 M history rows); jemalloc hands them back. Arrays remember
+    their pool, so mixing pools is safe."""
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return pa.default_memory_pool()
+
+
 # ---------------------------------------------------------------- reading
-def _read_table(ctx: _Ctx, spec: Table, listing: dict[str, Path]) -> pd.DataFrame | None:
-    """The raw frame of one table (text or typed columns), or None if absent/unreadable."""
-    found = [listing[n] for n in (spec.name + s for s in SUFFIXES) if n in listing]
+def _found(spec: Table, listing: dict[str, Path]) -> list[Path]:
+    """The files for one table, the one to use first."""
+    return [listing[n] for n in (spec.name + s for s in SUFFIXES) if n in listing]
+
+
+def _read_table(ctx: _Ctx, spec: Table, found: list[Path]) -> _Raw | None:
+    """The raw columns of one table (text or typed), or None if absent/unreadable."""
     if not found:
         if spec.needed:
             ctx.problem(f"{spec.name}.csv", "required file missing (.csv, .xlsx or .parquet)")
@@ -241,7 +299,7 @@ def _read_table(ctx: _Ctx, spec: Table, listing: dict[str, Path]) -> pd.DataFram
                             f"ignoring {others}")
     ctx.files[spec.name] = path.name
     try:
-        return _clean_header(ctx, path.name, _read_file(ctx, path))
+        return _clean_header(ctx, path.name, _read_file(path))
     except Exception as exc:        # readers raise many types on corrupt files
         ctx.problem(path.name, *_read_error(exc))
         return None
@@ -255,22 +313,42 @@ def _read_error(exc: Exception) -> tuple[str, int | None]:
     return f"cannot read the file: {text}", row
 
 
-def _read_file(ctx: _Ctx, path: Path) -> pd.DataFrame:
-    ctx.digest.update(path.name.encode() + b"\0")
-    if path.suffix.lower() == ".csv":
-        data = path.read_bytes()
-        ctx.digest.update(data)
-        return _read_csv(data)
-    _hash_file(ctx.digest, path)
-    if path.suffix.lower() == ".parquet":
+def _read_file(path: Path) -> pd.DataFrame | pa.Table:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        if _blank(path):
+            raise _Unreadable("the file is empty")
+        return _read_csv(path)
+    if suffix == ".parquet":
         return pd.read_parquet(path)
     return _read_xlsx(path)
 
 
-def _hash_file(h, path: Path) -> None:
+def _blank(path: Path) -> bool:
+    """True if the file is empty or holds only white space (read only as far as needed)."""
     with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
+        while chunk := f.read(1 << 16):
+            if not chunk.isspace():
+                return False
+    return True
+
+
+def _hash_files(paths: list[Path]):
+    """sha256 over each file's name and bytes, streamed in large chunks (the DataSet version).
+
+    A file that cannot be read is left for the reader to report."""
+    h = hashlib.sha256()
+    buf = bytearray(_CHUNK)
+    view = memoryview(buf)
+    for path in paths:
+        h.update(path.name.encode() + b"\0")
+        try:
+            with path.open("rb", buffering=0) as f:
+                while n := f.readinto(buf):
+                    h.update(view[:n])
+        except OSError:
+            pass
+    return h
 
 
 def _utf8(data: bytes) -> tuple[bytes, str]:
@@ -288,22 +366,44 @@ def _utf8(data: bytes) -> tuple[bytes, str]:
     raise _Unreadable("not UTF-8 or GB18030 text", row=data.count(b"\n", 0, reached) + 1)
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
-    """All columns as text (empty = missing); pyarrow first, pandas for a located error."""
-    if not data or data.isspace():
-        raise _Unreadable("the file is empty")
-    data, header = _utf8(data)
+def _text_options(header: str) -> pacsv.ConvertOptions:
+    """Every column of the header line as text, an empty cell as missing."""
     names = next(csv.reader([header.rstrip("\r")]))
-    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                   strings_can_be_null=True, null_values=[""],
-                                   quoted_strings_can_be_null=True)
+    return pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                strings_can_be_null=True, null_values=[""],
+                                quoted_strings_can_be_null=True)
+
+
+def _read_csv(path: Path) -> pd.DataFrame | pa.Table:
+    """All columns as text (empty = missing), kept as Arrow arrays (not Python objects).
+
+    Fast path: Arrow reads the file itself, in parallel, checking that every cell is UTF-8.
+    Anything else (GB18030, a bad byte, a malformed row) goes through `_read_csv_bytes`,
+    which names the row."""
+    with path.open("rb") as f:
+        first = f.readline()
     try:
-        table = pacsv.read_csv(pa.BufferReader(data), convert_options=convert)
+        header = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _read_csv_bytes(path.read_bytes())
+    try:
+        table = pacsv.read_csv(str(path), convert_options=_text_options(header.rstrip("\n")),
+                               memory_pool=_pool())
+    except pa.ArrowInvalid:
+        return _read_csv_bytes(path.read_bytes())
+    return table
+
+
+def _read_csv_bytes(data: bytes) -> pd.DataFrame | pa.Table:
+    """The careful reader: decodes UTF-8 or GB18030, pandas for a located parse error."""
+    data, header = _utf8(data)
+    try:
+        table = pacsv.read_csv(pa.BufferReader(data), convert_options=_text_options(header))
     except pa.ArrowInvalid:
         # pandas' parser handles quoted line breaks and names the line of a malformed row
         return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
                            na_values=[""], encoding="utf-8-sig")
-    return table.to_pandas()
+    return table
 
 
 def _read_xlsx(path: Path) -> pd.DataFrame:
@@ -313,19 +413,25 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     return pd.DataFrame({str(c): _cells_to_text(df[c]) for c in df.columns})
 
 
-def _clean_header(ctx: _Ctx, file: str, df: pd.DataFrame) -> pd.DataFrame:
+def _clean_header(ctx: _Ctx, file: str, table: pd.DataFrame | pa.Table) -> _Raw:
     """Strip column names; drop unnamed columns (Excel's trailing commas)."""
-    names = [str(c).strip() for c in df.columns]
-    unnamed = [not n or n.startswith("Unnamed:") for n in names]
-    if any(u and df.iloc[:, i].notna().any() for i, u in enumerate(unnamed)):
+    if isinstance(table, pa.Table):
+        cols, n = table.columns, table.num_rows
+        names = [str(c).strip() for c in table.column_names]
+        def has_data(c): return c.null_count < len(c)                  # noqa: E704
+    else:
+        cols = [table.iloc[:, i].reset_index(drop=True) for i in range(table.shape[1])]
+        n, names = len(table), [str(c).strip() for c in table.columns]
+        def has_data(c): return c.notna().any()                         # noqa: E704
+    del table
+    unnamed = [not name or name.startswith("Unnamed:") for name in names]
+    if any(u and has_data(cols[i]) for i, u in enumerate(unnamed)):
         ctx.warnings.append(f"{file}: a column with data but no header name was ignored")
     keep = [i for i, u in enumerate(unnamed) if not u]
     dup = {names[i] for i in keep if [names[j] for j in keep].count(names[i]) > 1}
     if dup:
         raise _Unreadable(f"column '{sorted(dup)[0]}' appears twice in the header")
-    out = df.iloc[:, keep].reset_index(drop=True)
-    out.columns = [names[i] for i in keep]
-    return out
+    return _Raw(((names[i], cols[i]) for i in keep), n)
 
 
 # ---------------------------------------------------------------- cell conversion
@@ -351,28 +457,72 @@ def _cells_to_text(s: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], dtype="str")
 
 
-def _text(s: pd.Series) -> pd.Series:
-    """Stripped str column; empty strings become missing."""
-    if s.dtype != "str":
-        s = s.astype("str") if pd.api.types.is_integer_dtype(s) else _cells_to_text(s)
-    s = s.str.strip()
-    return s.mask(s == "")
+def _as_text(s: pd.Series | pa.ChunkedArray) -> pa.Array:
+    """Any column as one Arrow text array (zero-copy for the str dtype), not yet stripped."""
+    if isinstance(s, pd.Series):
+        if s.dtype != "str":
+            s = s.astype("str") if pd.api.types.is_integer_dtype(s) else _cells_to_text(s)
+        s = pa.array(s.array)
+    if isinstance(s, pa.ChunkedArray):
+        s = s.chunk(0) if s.num_chunks == 1 else s.combine_chunks(_pool())
+    return s
+
+
+def _strip(a: pa.Array) -> pa.Array:
+    """Text without surrounding white space, empty -> missing (as Series.str.strip)."""
+    t = pc.utf8_trim_whitespace(a, memory_pool=_pool())
+    empty = pc.equal(pc.binary_length(t), 0)
+    if pc.any(empty).as_py():
+        t = pc.if_else(empty, pa.scalar(None, t.type), t, memory_pool=_pool())
+    return t
+
+
+def _str_series(a: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Arrow text as a str-dtype Series (index 0..n-1)."""
+    return a.to_pandas() if len(a) else pd.Series([], dtype="str")
+
+
+def _stripped_cell(a: pa.Array):
+    """Row i of `a`, stripped as in _strip (for messages: built for one row only)."""
+    return lambda i: pc.utf8_trim_whitespace(a.slice(i, 1))[0].as_py()
 
 
 _BAD = object()
 
 
-def _by_unique(t: pd.Series, parse, fill, dtype) -> tuple[np.ndarray, np.ndarray]:
-    """parse() each distinct text once; returns (values, bad mask); missing -> fill."""
-    codes, uniq = pd.factorize(t, use_na_sentinel=True)
-    parsed = [parse(u) for u in uniq]
-    bad = np.array([p is _BAD for p in parsed] + [False], dtype=bool)
-    values = np.array([fill if p is _BAD else p for p in parsed] + [fill], dtype=dtype)
-    return values[codes], bad[codes]
+@dataclass
+class _Codes:
+    """A text column as codes into its distinct stripped values (None = empty), -1 = missing."""
+
+    codes: np.ndarray
+    uniq: list
+
+    @classmethod
+    def of(cls, a: pa.Array) -> "_Codes":
+        d = pc.dictionary_encode(a, memory_pool=_pool())
+        uniq = [u or None for u in pc.utf8_trim_whitespace(d.dictionary).to_pylist()]
+        return cls(pc.fill_null(d.indices, -1).to_numpy(), uniq)
+
+    def per_row(self, per_value, fill, dtype) -> np.ndarray:
+        """Map a value per distinct text to rows (-1 picks the appended `fill`)."""
+        return np.array(list(per_value) + [fill], dtype=dtype)[self.codes]
+
+    def missing(self) -> np.ndarray:
+        return self.per_row((u is None for u in self.uniq), True, bool)
+
+    def text(self, i: int):
+        return self.uniq[self.codes[i]] if self.codes[i] >= 0 else None
+
+    def parse(self, parse, fill, dtype) -> tuple[np.ndarray, np.ndarray]:
+        """parse() each distinct text once; returns (values, bad mask); missing -> fill."""
+        parsed = [None if u is None else parse(u) for u in self.uniq]
+        bad = self.per_row((p is _BAD for p in parsed), False, bool)
+        values = self.per_row((fill if p is None or p is _BAD else p for p in parsed), fill, dtype)
+        return values, bad
 
 
 def _float(t: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Text to float64: fast Arrow cast, pandas to locate the bad cells when it fails."""
+    """Stripped text to float64: fast Arrow cast, pandas to locate the bad cells when it fails."""
     try:
         v = pc.cast(pa.array(t, from_pandas=True), pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -400,13 +550,34 @@ def _parse_bool(text: str):
     return _BAD if v is None else float(v)
 
 
+def _cast(a: pa.Array, to: pa.DataType) -> pa.Array | None:
+    """Arrow's strict cast of raw text (no white space, no other spelling), None if it fails.
+
+    Every text it accepts means the same to the slower per-value parsers, so when it
+    succeeds the result is theirs; when it fails those parsers decide (and name the cells)."""
+    try:
+        return pc.cast(a, to, memory_pool=_pool())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _nulls(a: pa.Array) -> np.ndarray:
+    return a.is_null().to_numpy(zero_copy_only=False)
+
+
+def _numpy(a: pa.Array) -> np.ndarray:
+    """A numeric Arrow array as a numpy array of its own (writable, unlike a view on Arrow
+    memory, so the engine may set values in the tables); missing = NaN / NaT."""
+    return a.to_numpy(zero_copy_only=False, writable=True)
+
+
 # ---------------------------------------------------------------- one column
 @dataclass
 class _Conv:
     values: object                  # numpy array or Series, before defaults
     bad: np.ndarray                 # present but unusable
     missing: np.ndarray             # absent (empty cell)
-    raw: pd.Series                  # the text, for messages
+    raw: object                     # the text, for messages: Series or function of the row
 
 
 _KIND_MSG = {"float": "not a number: '{v}'", "int": "not a whole number: '{v}'",
@@ -414,30 +585,71 @@ _KIND_MSG = {"float": "not a number: '{v}'", "int": "not a whole number: '{v}'",
              "date": "not a valid date (YYYY-MM-DD): '{v}'"}
 
 
-def _convert(s: pd.Series, col: Col) -> _Conv:
+def _convert(s: pd.Series | pa.ChunkedArray, col: Col) -> _Conv:
     """Parse one column by its kind; typed (parquet) columns skip the text step."""
-    if col.kind in ("float", "int") and pd.api.types.is_numeric_dtype(s):
+    if isinstance(s, pa.ChunkedArray):
+        pass                        # CSV text
+    elif col.kind in ("float", "int") and pd.api.types.is_numeric_dtype(s):
         v = s.to_numpy(dtype=float, na_value=np.nan)
         bad = ~np.isfinite(v) & ~np.isnan(v)
         return _finish_int(_Conv(np.where(bad, np.nan, v), bad, s.isna().to_numpy(), s), col)
-    if col.kind == "bool" and pd.api.types.is_bool_dtype(s) and not s.hasnans:
+    elif col.kind == "bool" and pd.api.types.is_bool_dtype(s) and not s.hasnans:
         return _Conv(s.to_numpy(dtype=float), np.zeros(len(s), bool), np.zeros(len(s), bool), s)
-    if col.kind == "date" and pd.api.types.is_datetime64_any_dtype(s):
+    elif col.kind == "date" and pd.api.types.is_datetime64_any_dtype(s):
         d = s.dt.tz_localize(None) if s.dt.tz is not None else s
         v = d.dt.normalize().to_numpy().astype("datetime64[ns]")
         return _Conv(v, np.zeros(len(s), bool), s.isna().to_numpy(), s)
-    t = _text(s)
-    missing = t.isna().to_numpy()
+    a = _as_text(s)
+    del s
     if col.kind in ("float", "int"):
-        return _finish_int(_Conv(*_float(t), missing, t), col)
+        return _finish_int(_to_float(a), col)
     if col.kind == "bool":
-        return _Conv(*_by_unique(t, _parse_bool, np.nan, float), missing, t)
+        v = _cast(a, pa.bool_())
+        if v is None:
+            c = _Codes.of(a)
+            return _Conv(*c.parse(_parse_bool, np.nan, float), c.missing(), c.text)
+        missing = _nulls(v)
+        values = np.where(missing, np.nan, pc.fill_null(v, False).to_numpy(zero_copy_only=False))
+        return _Conv(values, np.zeros(len(a), bool), missing, _stripped_cell(a))
     if col.kind == "date":
-        v, bad = _by_unique(t, _parse_date, np.datetime64("NaT"), "datetime64[D]")
-        return _Conv(v.astype("datetime64[ns]"), bad, missing, t)
+        v = _cast(a, pa.date32())
+        if v is None:
+            c = _Codes.of(a)
+            v, bad = c.parse(_parse_date, np.datetime64("NaT"), "datetime64[D]")
+            return _Conv(v.astype("datetime64[ns]"), bad, c.missing(), c.text)
+        values = _numpy(pc.cast(v, pa.timestamp("ns"), memory_pool=_pool()))
+        return _Conv(values, np.zeros(len(a), bool), _nulls(v), _stripped_cell(a))
     if col.words:
-        return _words(t, col, missing)
-    return _Conv(t, np.zeros(len(t), bool), missing, t)
+        return _words(_Codes.of(a), col)
+    if col.kind == "opt" and _few_distinct(a):
+        c = _Codes.of(a)            # equal texts share one Python string
+        return _Conv(c.per_row(c.uniq, None, object), np.zeros(len(a), bool), c.missing(), c.text)
+    t = _strip(a)
+    del a
+    missing = _nulls(t)
+    if col.kind == "opt":
+        return _Conv(t.to_numpy(zero_copy_only=False), np.zeros(len(t), bool), missing, None)
+    return _Conv(_str_series(t), np.zeros(len(t), bool), missing, None)
+
+
+def _to_float(a: pa.Array) -> _Conv:
+    """Text to float64: Arrow's cast when every cell is a plain number, else the careful path."""
+    v = _cast(a, pa.float64())
+    if v is None:
+        t = _str_series(_strip(a))
+        return _Conv(*_float(t), t.isna().to_numpy(), t)
+    missing = _nulls(v)
+    values = _numpy(v)
+    bad = ~missing & ~np.isfinite(values)       # nan, inf
+    if bad.any():
+        values = np.where(bad, np.nan, values)
+    return _Conv(values, bad, missing, _stripped_cell(a))
+
+
+def _few_distinct(a: pa.Array, sample: int = 65536) -> bool:
+    """Whether a column repeats its values enough to be worth encoding (judged on a sample)."""
+    head = a.slice(0, sample)
+    return len(a) <= sample or pc.count_distinct(head).as_py() <= len(head) // 2
 
 
 def _finish_int(c: _Conv, col: Col) -> _Conv:
@@ -449,60 +661,94 @@ def _finish_int(c: _Conv, col: Col) -> _Conv:
     return c
 
 
-def _words(t: pd.Series, col: Col, missing: np.ndarray) -> _Conv:
+def _words(c: _Codes, col: Col) -> _Conv:
     """Map accepted spellings to canonical values; an unknown one is kept as written."""
-    def parse(u):
-        return col.words.get(u.lower(), _BAD)
-    v, bad = _by_unique(t, parse, None, object)
-    if bad.any():
-        v = np.where(bad, t.to_numpy(dtype=object, na_value=None), v)
-    return _Conv(pd.Series(v, dtype="str"), bad, missing, t)
+    canon = [None if u is None else col.words.get(u.lower(), _BAD) for u in c.uniq]
+    bad = c.per_row((w is _BAD for w in canon), False, bool)
+    out = [u if w is _BAD else w for u, w in zip(c.uniq, canon)]
+    if col.kind == "opt":
+        values = c.per_row(out, None, object)
+    else:
+        idx = pa.array(c.codes, mask=c.codes < 0)
+        values = _str_series(pc.take(pa.array(out, pa.large_string()), idx, memory_pool=_pool()))
+    return _Conv(values, bad, c.missing(), c.text)
 
 
 # ---------------------------------------------------------------- one table
-def _normalise(ctx: _Ctx, spec: Table, raw: pd.DataFrame) -> pd.DataFrame | None:
-    """Typed table in schema order plus extra columns; problems recorded in ctx."""
+_PARALLEL_ROWS = 100_000           # tables this long convert two columns at a time
+# raw text the table rules quote in their messages (kept until the rules have run)
+_RULE_RAW = {"hospitals": ("assessment_score",), "cases": ("ffs_fund", "admit_date"),
+             "history": ("ffs_fund", "admit_date")}
+_RULE_MISSING = ("group_id", "dx_code")      # empty-cell masks the table rules use
+
+
+def _normalise(ctx: _Ctx, spec: Table, raw: _Raw) -> pd.DataFrame | None:
+    """Typed table in schema order plus extra columns; problems recorded in ctx.
+
+    Each raw column is dropped from `raw` once converted, so a large table is never held
+    twice in full."""
     file = ctx.files[spec.name]
-    absent = [c.name for c in spec.cols if c.need and c.name not in raw.columns]
+    absent = [c.name for c in spec.cols if c.need and c.name not in raw]
     for name in absent:
         ctx.problem(file, f"required column '{name}' is missing", column=name)
-    if spec.name in ("cases", "history") and not {"group_id", "dx_code"} & set(raw.columns):
+    if spec.name in ("cases", "history") and not {"group_id", "dx_code"} & set(raw):
         absent.append("group_id")
         ctx.problem(file, "required column 'group_id' or 'dx_code' is missing", column="group_id")
     if absent:
         return None
-    if spec.needed and raw.empty:
+    n = raw.n
+    if spec.needed and (n == 0 or not raw):
         ctx.problem(file, "the file has no data rows")
+    keep = _RULE_RAW.get(spec.name, ())
+    todo = [(col, raw.get(col.name) if col.name in keep else raw.pop(col.name, None), n)
+            for col in spec.cols]
     out = {}
-    for col in spec.cols:
-        out[col.name] = _column(ctx, file, col, raw.get(col.name), len(raw))
-    extras = {c: raw[c] for c in raw.columns if c not in out}
-    df = pd.DataFrame({**out, **extras}, index=pd.RangeIndex(len(raw)))
+    with ThreadPoolExecutor(max_workers=2 if n >= _PARALLEL_ROWS else 1) as pool:
+        results = pool.map(_column, *zip(*todo))     # columns convert in parallel ...
+        del todo
+        for col in spec.cols:                        # ... and are reported in schema order
+            out[col.name], missing, found = next(results)
+            if col.name in _RULE_MISSING:
+                raw.missing[col.name] = missing
+            for mask, message, values, warn in found:
+                ctx.rows(file, col.name, mask, message, values, warn=warn)
+            if n >= _PARALLEL_ROWS:
+                _pool().release_unused()
+    extras = {c: _str_series(s) if isinstance(s, pa.ChunkedArray) else s
+              for c, s in raw.items() if c not in out}
+    df = pd.DataFrame({**out, **extras}, index=pd.RangeIndex(n), copy=False)
+    del out, extras
     _duplicates(ctx, spec, file, df)
     ROW_RULES.get(spec.name, lambda *a: None)(ctx, file, df, raw)
     return df
 
 
-def _column(ctx: _Ctx, file: str, col: Col, s: pd.Series | None, n: int):
-    """Converted, checked and default-filled column (a column not given is all default)."""
+def _column(col: Col, s, n: int) -> tuple[pd.Series, np.ndarray, list[tuple]]:
+    """Converted, checked and default-filled column (a column not given is all default),
+    which of its cells were empty, and the rules it breaks as ctx.rows arguments
+    (mask, message, values, warn), in reporting order. Touches no shared state."""
     if s is None:
-        return _fill(col, _absent(col, n))
+        c = _absent(col, n)
+        return _fill(col, c), c.missing, []
     c = _convert(s, col)
+    del s
+    found = []
     if col.need:
-        ctx.rows(file, col.name, c.missing, "missing value")
+        found.append((c.missing, "missing value", None, False))
     msg = _unknown_msg(col) if col.words else _KIND_MSG.get(col.kind, "bad value: '{v}'")
-    ctx.rows(file, col.name, c.bad, msg, c.raw, warn=bool(col.words) and not col.strict)
+    found.append((c.bad, msg, c.raw, bool(col.words) and not col.strict))
     if col.low:
         v = np.asarray(c.values, dtype=float)
         low = v < 0 if col.low == "nonneg" else v <= 0
         msg = "negative value: {v}" if col.low == "nonneg" else "must be greater than 0: {v}"
-        ctx.rows(file, col.name, low, msg, c.raw)
+        found.append((low, msg, c.raw, False))
     if col.span:
         v = np.asarray(c.values, dtype=float)
         out = (v < col.span[0]) | (v > col.span[1])
-        ctx.rows(file, col.name, out, f"must be between {col.span[0]} and {col.span[1]}: {{v}}",
-                 c.raw)
-    return _fill(col, c)
+        found.append((out, f"must be between {col.span[0]} and {col.span[1]}: {{v}}", c.raw,
+                      False))
+    found = [f for f in found if f[0].any()]
+    return _fill(col, c), c.missing, found
 
 
 def _absent(col: Col, n: int) -> _Conv:
@@ -526,21 +772,26 @@ def _fill(col: Col, c: _Conv) -> pd.Series:
     """Final dtype with defaults for missing cells."""
     k = col.kind
     if k in ("float", "int"):
-        v = np.where(np.isnan(c.values), np.nan if col.default is None else col.default, c.values)
-        return pd.Series(v, dtype="float64") if k == "float" else \
+        v = c.values
+        if col.default is not None:
+            v = np.where(np.isnan(v), col.default, v)
+        return pd.Series(v, dtype="float64", copy=False) if k == "float" else \
             pd.Series(np.nan_to_num(v), dtype="int64")
     if k == "bool":
         v = np.where(np.isnan(c.values), bool(col.default), c.values)
-        return pd.Series(v.astype(bool))
+        return pd.Series(v.astype(bool), copy=False)
     if k == "date":
-        return pd.Series(np.asarray(c.values, dtype="datetime64[ns]"))
+        return pd.Series(np.asarray(c.values, dtype="datetime64[ns]"), copy=False)
     if c.values is None:            # column not given
         fill = None if k == "opt" else col.default
         return pd.Series(np.full(len(c.missing), fill, dtype=object),
                          dtype=object if k == "opt" else "str")
-    s = c.values.reset_index(drop=True)
     if k == "opt":
-        return pd.Series(s.to_numpy(dtype=object, na_value=None), dtype=object)
+        v = c.values
+        if isinstance(v, pd.Series):
+            v = v.to_numpy(dtype=object, na_value=None)
+        return pd.Series(v, dtype=object, copy=False)
+    s = c.values.reset_index(drop=True)
     return s.fillna(col.default) if col.default is not None else s
 
 
@@ -552,7 +803,7 @@ def _duplicates(ctx: _Ctx, spec: Table, file: str, df: pd.DataFrame) -> None:
         key = keys.iloc[:, 0]
         dup = _repeats(key)
     else:                           # small tables only
-        key = keys.astype(str).agg(" / ".join, axis=1)
+        key = lambda i: " / ".join(str(v) for v in keys.iloc[i])     # noqa: E731
         dup = keys.duplicated().to_numpy() & keys.notna().all(axis=1).to_numpy()
     msg = f"duplicate {' + '.join(spec.unique)} '{{v}}'"
     ctx.rows(file, spec.unique[-1], dup, msg, key, warn=spec is HISTORY)
@@ -560,6 +811,8 @@ def _duplicates(ctx: _Ctx, spec: Table, file: str, df: pd.DataFrame) -> None:
 
 def _repeats(key: pd.Series) -> np.ndarray:
     """True where a (non-missing) value already appeared above."""
+    if key.dtype == "str" and _surely_distinct(_as_text(key)):
+        return np.zeros(len(key), bool)
     codes, uniq = pd.factorize(key, use_na_sentinel=True)
     if len(uniq) == len(key):
         return np.zeros(len(key), bool)
@@ -568,28 +821,63 @@ def _repeats(key: pd.Series) -> np.ndarray:
     return (codes >= 0) & (codes <= seen)
 
 
+def _surely_distinct(a: pa.Array) -> bool:
+    """True when the texts of `a` (missing ones left out) are certainly all different.
+
+    A quick test for the common case of a large column of same-length ids: each text's bytes
+    are folded into one 64-bit number (equal texts give equal numbers), and all numbers
+    different proves all texts different. False only means "not shown": the caller then
+    compares the texts themselves."""
+    if a.null_count:
+        a = a.drop_null()
+    n = len(a)
+    if n < 100_000:
+        return False                # small: the exact test is quick anyway
+    wide = pa.types.is_large_string(a.type)
+    offsets = np.frombuffer(a.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[a.offset:a.offset + n + 1].astype(np.int64)
+    width = int(offsets[1] - offsets[0])
+    if not 0 < width <= 64 or int(offsets[-1] - offsets[0]) != width * n or \
+            (np.diff(offsets) != width).any():
+        return False
+    data = np.frombuffer(a.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, width)
+    words = -(-width // 8)
+    if width % 8:
+        padded = np.zeros((n, words * 8), np.uint8)
+        padded[:, :width] = data
+        data = padded
+    w = data.view(np.uint64)
+    h = w[:, 0].copy()
+    for j in range(1, words):
+        h *= np.uint64(0x9E3779B97F4A7C15)
+        h ^= h >> np.uint64(29)
+        h ^= w[:, j]
+    h.sort()                        # a sort of 64-bit numbers beats hashing them here
+    return not (h[1:] == h[:-1]).any()
+
+
 # ---------------------------------------------------------------- table rules
-def _hospital_rules(ctx: _Ctx, file: str, df: pd.DataFrame, raw: pd.DataFrame) -> None:
+def _hospital_rules(ctx: _Ctx, file: str, df: pd.DataFrame, raw: _Raw) -> None:
     df["name"] = df["name"].fillna(df["hospital_id"])
     df["assessment_score"] = df["assessment_score"].fillna(df["assessment_max"])
     score = df["assessment_score"]
     ctx.rows(file, "assessment_score", score > df["assessment_max"],
-             "assessment_score above assessment_max: {v}", raw.get("assessment_score"))
+             "assessment_score above assessment_max: {v}", raw.cell("assessment_score"))
     ctx.rows(file, "prev_level", df["level_change_date"].notna() & df["prev_level"].isna(),
              "level_change_date given without prev_level")
 
 
-def _case_rules(ctx: _Ctx, file: str, df: pd.DataFrame, raw: pd.DataFrame) -> None:
+def _case_rules(ctx: _Ctx, file: str, df: pd.DataFrame, raw: _Raw) -> None:
     df["ffs_amount"] = df["ffs_amount"].fillna(df["total_cost"])
     ctx.rows(file, "ffs_fund", (df["ffs_fund"] > df["total_cost"]) & (df["total_cost"] >= 0),
-             "ffs_fund greater than total_cost: {v}", raw["ffs_fund"])
+             "ffs_fund greater than total_cost: {v}", raw.cell("ffs_fund"))
     ctx.rows(file, "admit_date", df["admit_date"] > df["discharge_date"],
-             "admit_date after discharge_date: {v}", raw.get("admit_date"))
-    ctx.rows(file, "group_id", df["group_id"].isna() & df["dx_code"].isna(),
+             "admit_date after discharge_date: {v}", raw.cell("admit_date"))
+    ctx.rows(file, "group_id", raw.missing["group_id"] & raw.missing["dx_code"],
              "neither group_id nor dx_code given (the case is unmatched)", warn=True)
 
 
-def _fund_rules(ctx: _Ctx, file: str, df: pd.DataFrame, raw: pd.DataFrame) -> None:
+def _fund_rules(ctx: _Ctx, file: str, df: pd.DataFrame, raw: _Raw) -> None:
     no_rev = df["revenue"].isna()
     ctx.rows(file, "revenue", no_rev & df["revenue_growth"].isna(),
              "give revenue or revenue_growth")

@@ -1,6 +1,7 @@
 """dip_model.io: reading, normalising and checking a data folder."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,8 @@ def test_normalised_dtypes_and_defaults(tmp_path):
     assert cat["policy_factor"].eq(1).all() and cat["category"].eq("normal").all()
     assert ds.history is None and ds.aux is None
     assert len(ds.version) == 64 and ds.source == str(tmp_path / "data")
+    for table in (h, c, f, cat, ds.group_level_costs):
+        assert_settable(table)
 
 
 def test_extra_columns_kept_and_ids_stripped(tmp_path):
@@ -265,3 +268,91 @@ def test_validate_collects_everything_without_raising(tmp_path):
     assert {p.file for p in problems} == {"hospitals.csv", "cases.csv"}
     assert validate(tmp_path / "nowhere")[0][0].message == "data folder not found"
     assert validate(make(tmp_path / "ok")) == ([], [])
+
+
+# ---------------------------------------------------------------- large tables
+# Tables above 100k rows take the fast paths (Arrow casts, encoded text, parallel columns,
+# hashed duplicate test); a problem there must still name its row, column and text.
+BIG = 120_000
+BIG_HEADER = "case_id,hospital_id,scheme,discharge_date,admit_date,group_id,total_cost,ffs_fund,qc_pass,patient_id"
+
+
+def _big_rows(ids=lambda i: f"C{i:07d}") -> list[list[str]]:
+    return [[ids(i), f"H{1 + i % 2}", "resident" if i % 3 == 0 else "employee", "2024-01-15",
+             "2024-01-10", f"G{1 + i % 2}", f"{100 + i % 97}.5", "50", "true", f"P{i:07d}"]
+            for i in range(BIG)]
+
+
+def _big(tmp_path, edits=(), ids=lambda i: f"C{i:07d}") -> Path:
+    """A large valid cases.csv; `edits` = (row number in the file, column, text)."""
+    rows = _big_rows(ids)
+    cols = BIG_HEADER.split(",")
+    for row, column, text in edits:
+        rows[row - 2][cols.index(column)] = text
+    return make(tmp_path, cases_csv=_cases(*(",".join(r) for r in rows), header=BIG_HEADER))
+
+
+def test_large_table_loads_with_the_normalised_types(tmp_path):
+    c = load_data(_big(tmp_path, [(9, "total_cost", " 70 "), (10, "qc_pass", "否"),
+                                  (11, "discharge_date", "2024/1/16"), (12, "scheme", " 职工 "),
+                                  (13, "group_id", ""), (14, "patient_id", "  ")])).cases
+    assert len(c) == BIG and isinstance(c.index, pd.RangeIndex)
+    assert c["total_cost"].dtype == np.float64 and c["total_cost"][7] == 70.0
+    assert c["qc_pass"].dtype == bool and not c["qc_pass"][8] and c["qc_pass"][9]
+    assert c["discharge_date"].dtype == "datetime64[ns]"
+    assert c["discharge_date"][9] == pd.Timestamp("2024-01-16")
+    assert c["scheme"].dtype == "str" and c["scheme"][10] == "employee" and c["scheme"][0] == "resident"
+    assert c["case_id"].dtype == "str" and c["case_id"][BIG - 1] == f"C{BIG - 1:07d}"
+    assert c["group_id"].dtype == object and c["group_id"][11] is None and c["group_id"][0] == "G1"
+    assert c["patient_id"].dtype == object and c["patient_id"][12] is None
+    assert c["patient_id"][0] == "P0000000" and type(c["patient_id"][0]) is str
+    assert c["ffs_amount"].equals(c["total_cost"]) and c["other_insurance"].eq(0).all()
+    assert_settable(c)
+
+
+def assert_settable(df: pd.DataFrame):
+    """The engine may set values in the tables: no column may be a read-only view."""
+    for col in df.columns:
+        df.loc[0, col] = df[col].iloc[1]
+        assert df[col].iloc[0] == df[col].iloc[1] or pd.isna(df[col].iloc[0]), col
+
+
+LARGE_BAD = [  # (id, edits, row, column, words in the message)
+    ("negative", [(BIG - 5, "total_cost", "-5.5")], BIG - 5, "total_cost", "negative value: -5.5"),
+    ("negative with spaces", [(70_000, "total_cost", " -5.5 ")], 70_000, "total_cost", "negative value: -5.5"),
+    ("not a number", [(3, "ffs_fund", "nan")], 3, "ffs_fund", "'nan'"),
+    ("impossible date", [(80_000, "discharge_date", "2024-02-30")], 80_000, "discharge_date",
+     "'2024-02-30'"),
+    ("bad boolean", [(90_000, "qc_pass", "maybe")], 90_000, "qc_pass", "'maybe'"),
+    ("unknown scheme", [(5, "scheme", "farmer")], 5, "scheme", "'farmer'"),
+    ("missing hospital", [(100_000, "hospital_id", " ")], 100_000, "hospital_id", "missing"),
+    ("ffs_fund > total_cost", [(50_000, "ffs_fund", "999")], 50_000, "ffs_fund", "999"),
+    ("admit after discharge", [(60_000, "admit_date", "2024-02-01")], 60_000, "admit_date",
+     "2024-02-01"),
+    ("duplicate case_id", [(100_002, "case_id", "C0000007")], 100_002, "case_id", "C0000007"),
+    ("duplicate after stripping", [(100_003, "case_id", " C0000007")], 100_003, "case_id",
+     "C0000007"),
+]
+
+
+@pytest.mark.parametrize("edits,row,column,words", [b[1:] for b in LARGE_BAD],
+                         ids=[b[0] for b in LARGE_BAD])
+def test_large_table_problems_name_row_column_and_text(tmp_path, edits, row, column, words):
+    p = one(problems_of(_big(tmp_path, edits)), "cases.csv", column)
+    assert (p.row, p.count) == (row, 1)
+    assert words in p.message
+
+
+def test_large_table_duplicates_with_ids_of_any_length(tmp_path):
+    folder = _big(tmp_path, [(BIG, "case_id", "C17")], ids=lambda i: f"C{i}")
+    p = one(problems_of(folder), "cases.csv", "case_id")
+    assert (p.row, p.count, p.message) == (BIG, 1, "duplicate case_id 'C17'")
+    assert validate(_big(tmp_path / "ok", ids=lambda i: f"C{i}")) == ([], [])
+
+
+def test_version_is_sha256_of_file_names_and_bytes(tmp_path):
+    folder = make(tmp_path)
+    h = hashlib.sha256()
+    for name in ("hospitals.csv", "cases.csv", "fund.csv", "catalogue.csv", "group_level_costs.csv"):
+        h.update(name.encode() + b"\0" + (folder / name).read_bytes())
+    assert load_data(folder).version == h.hexdigest()
