@@ -9,30 +9,12 @@ from dip_model.budget import revenue_figures
 from dip_model.budget_derivation import derivation
 from dip_model.params import per_scheme
 from ui import state, widgets
+from ui.cards import card_label, card_money, unit
 from ui.export import download_excel
 from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
 
 SCHEMES = ("employee", "resident")
-
-
-def unit() -> str:
-    return st.session_state.get(state.K_UNIT, "yuan")
-
-
-def card_money(v: float, sign: bool = False) -> str:
-    """Money on a card: in Chinese by money() (万/亿元); in English a bare number whose unit is in the
-    label, to the yuan (a full '¥16,382,216.35' does not fit a quarter-width card)."""
-    a = abs(v) if sign else v
-    if current_lang() == "zh":
-        txt = money(a, unit=unit())
-    else:
-        txt = f"{a:,.0f}" if unit() == "yuan" else f"{a / 1e4:,.2f}"
-    return (("+" if v > 0 else "-") + txt) if sign else txt
-
-
-def card_label(label: str) -> str:
-    return label if current_lang() == "zh" else t("bdg_label_" + unit(), label=label)
 
 
 def write(path: str, scheme: str | None, value) -> None:

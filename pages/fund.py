@@ -7,6 +7,7 @@ import streamlit as st
 
 import dip_model
 from ui import state, widgets
+from ui.cards import card_label, card_money, unit
 from ui.export import download_excel, download_png
 from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
@@ -19,25 +20,6 @@ ROWS = (("fund_opening_balance", "money", "A-3"), ("fund_revenue", "money", "A-1
         ("fund_expenditure", "money", "A-3"), ("fund_closing_balance", "money", "A-3"),
         ("months_of_payment", "months", "A-3"))
 COLOURS = ("#2b6cb0", "#d9822b", "#e0a96d", "#b7791f", "#c05621", "#9c4221", "#805ad5", "#718096")
-
-
-def unit() -> str:
-    return st.session_state.get(state.K_UNIT, "yuan")
-
-
-def card_money(v: float, sign: bool = False) -> str:
-    """Money on a card: in Chinese by money() (万/亿元); in English a bare number whose unit is in the
-    label, to the yuan (a full '¥16,382,216.35' does not fit a quarter-width card)."""
-    a = abs(v) if sign else v
-    if current_lang() == "zh":
-        txt = money(a, unit=unit())
-    else:
-        txt = f"{a:,.0f}" if unit() == "yuan" else f"{a / 1e4:,.2f}"
-    return (("+" if v > 0 else "-") + txt) if sign else txt
-
-
-def card_label(label: str) -> str:
-    return label if current_lang() == "zh" else t("fnd_label_" + unit(), label=label)
 
 
 def show(kind: str, v) -> str:

@@ -8,6 +8,7 @@ import streamlit as st
 
 import dip_model
 from ui import state
+from ui.cards import card_label, card_money, unit
 from ui.export import download_excel, download_png
 from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
@@ -20,25 +21,6 @@ CARDS = (("budget_total", "money", "A-10"), ("dip_fund_payable", "money", "A-12"
          ("settlement_point_value", "pv", "A-34.2"), ("total_final_payment", "money", "A-36"),
          ("cap_deduction", "money", "A-36"), ("fund_closing_balance", "money", "A-3"),
          ("months_of_payment", "months", "A-3"))
-
-
-def unit() -> str:
-    return st.session_state.get(state.K_UNIT, "yuan")
-
-
-def card_money(v: float, sign: bool = False) -> str:
-    """Money on a card: in Chinese by money() (万/亿元); in English a bare number whose unit is in the
-    label, to the yuan (a full '¥16,382,216.35' does not fit a quarter-width card)."""
-    a = abs(v) if sign else v
-    if current_lang() == "zh":
-        txt = money(a, unit=unit())
-    else:
-        txt = f"{a:,.0f}" if unit() == "yuan" else f"{a / 1e4:,.2f}"
-    return (("+" if v > 0 else "-") + txt) if sign else txt
-
-
-def card_label(label: str) -> str:
-    return label if current_lang() == "zh" else t("ovw_label_" + unit(), label=label)
 
 
 def fmt_money(v) -> str:

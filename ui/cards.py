@@ -1,0 +1,27 @@
+"""Money on metric cards, in the unit the sidebar chose (shared by the overview, budget and fund pages)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import state
+from .i18n import current_lang, money, t
+
+
+def unit() -> str:
+    return st.session_state.get(state.K_UNIT, "yuan")
+
+
+def card_money(v: float, sign: bool = False) -> str:
+    """In Chinese by money() (万/亿元); in English a bare number whose unit is in the label, to the
+    yuan (a full '¥16,382,216.35' does not fit a quarter-width card)."""
+    a = abs(v) if sign else v
+    if current_lang() == "zh":
+        txt = money(a, unit=unit())
+    else:
+        txt = f"{a:,.0f}" if unit() == "yuan" else f"{a / 1e4:,.2f}"
+    return (("+" if v > 0 else "-") + txt) if sign else txt
+
+
+def card_label(label: str) -> str:
+    """The label of a money card: in English it carries the unit."""
+    return label if current_lang() == "zh" else t("card_label_" + unit(), label=label)
