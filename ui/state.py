@@ -162,6 +162,9 @@ def results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | N
         return dip_model.simulate(dataset(), p), None
     except dip_model.DipError as e:
         return None, str(e)
+    except Exception as e:  # never a traceback on a page: a short message instead
+        from .i18n import t
+        return None, t("unexpected", kind=type(e).__name__)
 
 
 def baseline_results() -> tuple[dip_model.Results | None, str | None]:
