@@ -10,6 +10,7 @@ import streamlit as st
 import dip_model
 from dip_model.analysis_bands import band_parts, bands_of, curve, positions
 from ui import state
+from ui.cards import metric_money, scale, unit
 from ui.export import download_excel, download_png
 from ui.i18n import money, t
 from ui.widgets import param_help, param_label, scheme_list, show_error_for
@@ -23,21 +24,8 @@ MONEY = ["pay_before_cap", "base_pay_before_cap", "diff_pay", "final_payment", "
 
 # --- formatting --------------------------------------------------------------------------------
 
-def unit() -> str:
-    return st.session_state.get(state.K_UNIT, "yuan")
-
-
-def scale() -> float:
-    return 1e4 if unit() == "wan" else 1.0
-
-
 def unit_name() -> str:
     return t(f"hb_unit_{unit()}")
-
-
-def m_value(v: float) -> str:
-    """A metric value: Chinese 万/亿 or ¥ in yuan; a bare number in 万元 (the label names the unit)."""
-    return f"{v / 1e4:,.2f}" if unit() == "wan" else money(v)
 
 
 def band_text(label: str) -> str:
@@ -210,9 +198,9 @@ def totals(res, base, schemes: list[str]) -> None:
         c = st.columns(4)
         for col, k in zip(c, ("total_retained", "total_sharing", "cap_deduction", "total_final_payment")):
             delta = None if old is None else cur[k] - old[k]
-            shown = None if delta is None or abs(delta) < 0.005 else ("-" if delta < 0 else "+") + m_value(abs(delta))
+            shown = None if delta is None or abs(delta) < 0.005 else ("-" if delta < 0 else "+") + metric_money(abs(delta))
             label = t(f"bnd_m_{k}") + (t("hb_unit_suffix", unit=unit_name()) if unit() == "wan" else "")
-            col.metric(label, m_value(cur[k]), shown, delta_color="off", help=t("bnd_m_help"))
+            col.metric(label, metric_money(cur[k]), shown, delta_color="off", help=t("bnd_m_help"))
 
 
 def hospital_table(res, base, schemes: list[str]) -> None:

@@ -47,19 +47,9 @@ def _style(fig, x_title: str, y_title: str, title: str, height: int = 420):
     return fig
 
 
-def _results():
-    try:
-        with st.spinner(t("loading")):
-            return state.results()
-    except dip_model.DipError as err:
-        return None, str(err)
-    except Exception as exc:  # never show a traceback
-        return None, t("unexpected", kind=type(exc).__name__)
-
-
 def _baseline_summary() -> dict | None:
     """The baseline scenario's per-scheme summary (None when it cannot be computed)."""
-    res, err = state.baseline_results()
+    res, err = state.baselinestate.results_with_spinner()
     return None if err else res.summary["schemes"]
 
 
@@ -401,7 +391,7 @@ try:
     base = _baseline_summary()
 except Exception:  # the baseline is a comparison only; its failure must not hide the page
     base = None
-res, err = _results()
+res, err = state.results_with_spinner()
 if err:
     metrics_box.error(err)
     st.stop()

@@ -79,19 +79,9 @@ def _log_bars(fig, hist: pd.DataFrame, names: dict, colours: dict, hover: str):
     fig.update_layout(barmode="stack", bargap=0)
 
 
-def _results():
-    try:
-        with st.spinner(t("loading")):
-            return state.results()
-    except dip_model.DipError as err:
-        return None, str(err)
-    except Exception as exc:  # never show a traceback
-        return None, t("unexpected", kind=type(exc).__name__)
-
-
 def _baseline_counts() -> dict | None:
     """Case-type counts per scheme of the baseline scenario (None when it cannot be computed)."""
-    res, err = state.baseline_results()
+    res, err = state.baselinestate.results_with_spinner()
     return None if err else {s: ag.type_counts(res.stage, [s]) for s in res.summary["schemes"]}
 
 
@@ -453,7 +443,7 @@ try:
     base_counts = _baseline_counts()
 except Exception:  # the baseline is a comparison only; its failure must not hide the page
     base_counts = None
-res, err = _results()
+res, err = state.results_with_spinner()
 if err:
     metrics_box.error(err)
     st.stop()

@@ -13,6 +13,7 @@ import dip_model
 from dip_model.analysis_bands import band_parts, bands_of, regions
 from dip_model.articles import quote
 from ui import state
+from ui.cards import metric_money, scale, unit
 from ui.export import download_excel, download_png
 from ui.i18n import catalog, current_lang, money, t
 from ui.widgets import scheme_list
@@ -38,14 +39,6 @@ REGION_FILL = {"none": "rgba(189,189,189,0.30)", "retained": "rgba(166,219,160,0
 
 # --- formatting --------------------------------------------------------------------------------
 
-def unit() -> str:
-    return st.session_state.get(state.K_UNIT, "yuan")
-
-
-def scale() -> float:
-    return 1e4 if unit() == "wan" else 1.0
-
-
 def unit_name() -> str:
     return t(f"hb_unit_{unit()}")
 
@@ -62,10 +55,6 @@ def exact(v: float) -> str:
 def m_label(key: str) -> str:
     """A metric label, with the unit when money is shown in 万元 (the value then carries none)."""
     return t(key) + (t("hb_unit_suffix", unit=unit_name()) if unit() == "wan" else "")
-
-
-def m_value(v: float) -> str:
-    return f"{v / 1e4:,.2f}" if unit() == "wan" else money(v)
 
 
 def known(key: str, fallback: str) -> str:
@@ -203,9 +192,9 @@ def trace(res, hid: str, scheme: str, row: pd.Series) -> None:
     steps = res.explain(hid, scheme)
     st.subheader(t("hsp_trace_title", name=f"{hid} {row['name']}", scheme=t(scheme)))
     c = st.columns(4)
-    c[0].metric(m_label("hsp_m_final"), m_value(row["final_payment"]), help=exact(row["final_payment"]))
-    c[1].metric(m_label("hsp_m_prepaid"), m_value(row["monthly_prepaid"]), help=exact(row["monthly_prepaid"]))
-    c[2].metric(m_label("hsp_m_year_end"), m_value(row["year_end_settlement"]),
+    c[0].metric(m_label("hsp_m_final"), metric_money(row["final_payment"]), help=exact(row["final_payment"]))
+    c[1].metric(m_label("hsp_m_prepaid"), metric_money(row["monthly_prepaid"]), help=exact(row["monthly_prepaid"]))
+    c[2].metric(m_label("hsp_m_year_end"), metric_money(row["year_end_settlement"]),
                 help=f"{exact(row['year_end_settlement'])} · {t('hsp_year_end_help')}")
     c[3].metric(t("hsp_m_usage"), f"{row['usage_rate']:.2%}", t("hsp_band_delta", band=band_text(row["band"])),
                 delta_color="off", delta_arrow="off")
@@ -413,9 +402,9 @@ def page() -> None:
         return
     c = st.columns(4)
     c[0].metric(t("hsp_m_count"), t("hsp_count_value", n=hosp["hospital_id"].nunique(), rows=len(hosp)))
-    c[1].metric(m_label("hsp_m_final_total"), m_value(hosp["final_payment"].sum()))
-    c[2].metric(m_label("hsp_m_prepaid_total"), m_value(hosp["monthly_prepaid"].sum()))
-    c[3].metric(m_label("hsp_m_year_end_total"), m_value(hosp["year_end_settlement"].sum()))
+    c[1].metric(m_label("hsp_m_final_total"), metric_money(hosp["final_payment"].sum()))
+    c[2].metric(m_label("hsp_m_prepaid_total"), metric_money(hosp["monthly_prepaid"].sum()))
+    c[3].metric(m_label("hsp_m_year_end_total"), metric_money(hosp["year_end_settlement"].sum()))
     tabs = st.tabs([t("hsp_tab_table"), t("hsp_tab_changes"), t("hsp_tab_scatter")])
     with tabs[0]:
         st.caption(t("hsp_click_hint"))

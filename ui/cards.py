@@ -11,6 +11,16 @@ def unit() -> str:
     return st.session_state.get(state.K_UNIT, "yuan")
 
 
+def scale() -> float:
+    """Divisor from yuan to the unit shown."""
+    return 1e4 if unit() == "wan" else 1.0
+
+
+def metric_money(v: float) -> str:
+    """A metric value: Chinese 万/亿 or ¥ in yuan; a bare number in 万元 (the label names the unit)."""
+    return f"{v / 1e4:,.2f}" if unit() == "wan" else money(v)
+
+
 def card_money(v: float, sign: bool = False) -> str:
     """In Chinese by money() (万/亿元); in English a bare number whose unit is in the label, to the
     yuan (a full '¥16,382,216.35' does not fit a quarter-width card)."""

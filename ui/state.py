@@ -167,6 +167,13 @@ def results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | N
         return None, t("unexpected", kind=type(e).__name__)
 
 
+def results_with_spinner() -> tuple[dip_model.Results | None, str | None]:
+    """results(), with a spinner while it runs."""
+    from .i18n import t
+    with st.spinner(t("loading")):
+        return results()
+
+
 def baseline_results() -> tuple[dip_model.Results | None, str | None]:
     return results(st.session_state[K_BASELINE])
 
