@@ -1,4 +1,5 @@
-"""Make the project root and the tests folder importable (citykit, resultcompare)."""
+"""Make the project root and the tests folder importable (citykit, resultcompare), and share one
+small synthetic city among the tests that only read it."""
 import sys
 from pathlib import Path
 
@@ -6,3 +7,15 @@ _TESTS = Path(__file__).resolve().parent
 for _p in (str(_TESTS.parent), str(_TESTS)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def city(tmp_path_factory):
+    """A small synthetic city (3,000 cases, seed 7); read-only for every test that uses it."""
+    from dip_model.synth import write_city
+    folder = tmp_path_factory.mktemp("city")
+    write_city(folder, n_cases=3000, seed=7)
+    return folder

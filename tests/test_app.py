@@ -5,16 +5,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import dip_model
-from dip_model.synth import write_city
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("city")
-    write_city(folder, n_cases=3000, seed=7)
-    return folder
 
 
 def _run(city, monkeypatch, lang="zh"):

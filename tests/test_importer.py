@@ -19,7 +19,6 @@ from dip_model.import_map import (Mapping, MappingError, Plan, age_text, dx_code
                                   recognise)
 from dip_model.import_read import detect_encoding
 from dip_model.importer import add_import_parser, inspect, read_quality, run_import
-from dip_model.synth import write_city
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,13 +65,6 @@ def _export(cases: pd.DataFrame) -> pd.DataFrame:
 def _long_procs(codes: str) -> str:
     """ICD-9-CM-3 codes in 医保版 form (24.4 -> 24.4x00, 51.23 -> 51.2300x001), separated by '，'."""
     return "，".join(c + ("x00" if len(c.split(".")[-1]) == 1 else "00x001") for c in codes.split(";") if c)
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("city")
-    write_city(folder, n_cases=3000, seed=7)
-    return folder
 
 
 @pytest.fixture(scope="module")

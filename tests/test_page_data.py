@@ -9,7 +9,6 @@ from streamlit.testing.v1 import AppTest
 
 import dip_model
 from dip_model.importer import run_import
-from dip_model.synth import write_city
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ("结算ID,医疗机构编码,险种类型,出院日期,主要诊断编码,医疗总费用,统筹基金支付\n"
@@ -17,13 +16,6 @@ SMALL = ("结算ID,医疗机构编码,险种类型,出院日期,主要诊断编�
          "S2,H1,离休,2024-01-10,K80.1,1000,800\n"
          "S3,H2,城乡居民基本医疗保险,2024-01-11,K80.1,-5,0\n"
          "S4,H2\n")
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("city")
-    write_city(folder, n_cases=3000, seed=7)
-    return folder
 
 
 @pytest.fixture(scope="module")

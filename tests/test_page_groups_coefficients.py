@@ -9,17 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 import dip_model
 from dip_model.analysis_groups import load_preset
-from dip_model.synth import write_city
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS, COEFS = "pages/groups.py", "pages/coefficients.py"
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("city_gc")
-    write_city(folder, n_cases=3000, seed=7)
-    return folder
 
 
 @pytest.fixture(scope="module")

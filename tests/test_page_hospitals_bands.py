@@ -10,18 +10,10 @@ from streamlit.testing.v1 import AppTest
 import dip_model
 from dip_model.analysis_bands import bands_of, curve, regions
 from dip_model.articles import article
-from dip_model.synth import write_city
 
 ROOT = Path(__file__).resolve().parent.parent
 TIGHTER = {"sharing": {"employee": {"overspend": [{"to": 1.1, "rate": 0.5}, {"to": 1.2, "rate": 0.5},
                                                   {"to": 1.3, "rate": 0.4}, {"to": 1.4, "rate": 0.3}]}}}
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("city")
-    write_city(folder, n_cases=3000, seed=7)
-    return folder
 
 
 @pytest.fixture(scope="module")

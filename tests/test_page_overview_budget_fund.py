@@ -8,18 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 import dip_model
 from dip_model.budget_derivation import adjustment_fund_terms
-from dip_model.synth import write_city
 from ui.i18n import money
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("city_obf")
-    write_city(folder, n_cases=3000, seed=7)
-    return folder
 
 
 @pytest.fixture(scope="module")

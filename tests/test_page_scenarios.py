@@ -11,18 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 import dip_model
 from dip_model.store import Store
-from dip_model.synth import write_city
 from ui import state
 
 ROOT = Path(__file__).resolve().parent.parent
 GROWTH = {"budget": {"growth_rate": 0.06}}
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("city")
-    write_city(folder, n_cases=3000, seed=7)
-    return folder
 
 
 @pytest.fixture

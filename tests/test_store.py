@@ -17,18 +17,10 @@ import yaml
 import dip_model
 from dip_model.results import summary_json
 from dip_model.store import FRAMES, Store, StoreError
-from dip_model.synth import write_city
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 EXAMPLES = sorted(p for p in (ROOT / "tests" / "examples").iterdir() if (p / "data").is_dir())
-
-
-@pytest.fixture(scope="module")
-def synth_city(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("city")
-    write_city(folder, n_cases=3000, seed=7)
-    return folder
 
 
 @pytest.fixture
@@ -69,8 +61,8 @@ def test_example_round_trip_simulates_identically(example, store):
     assert_same_results(dip_model.simulate(data, params), dip_model.simulate(back, params))
 
 
-def test_synth_city_round_trip(synth_city, store):
-    data = dip_model.load_data(synth_city)
+def test_synth_city_round_trip(city, store):
+    data = dip_model.load_data(city)
     quality = {"rows": np.int64(3000), "rate": np.float64(0.97), "by_rule": {"missing": 0}}
     ds_id = store.save_dataset(data, "泸州 synth", quality=quality)
     back = Store(store.path).load_dataset(ds_id)           # a fresh Store object, same file
@@ -79,7 +71,7 @@ def test_synth_city_round_trip(synth_city, store):
     p = dip_model.load_params({"budget": {"growth_rate": 0.07}})
     assert_same_results(dip_model.simulate(data, p), dip_model.simulate(back, p))
     info = store.dataset_info(ds_id)
-    assert info["name"] == "泸州 synth" and info["source"] == str(synth_city)
+    assert info["name"] == "泸州 synth" and info["source"] == str(city)
     assert info["quality"] == {"rows": 3000, "rate": 0.97, "by_rule": {"missing": 0}}
     assert info["n_cases"] == len(data.cases) and info["n_hospitals"] == len(data.hospitals)
     assert store.find_dataset(data.version) == ds_id and store.find_dataset("nope") is None
