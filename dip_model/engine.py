@@ -127,8 +127,12 @@ def simulate(data: DataSet, params: Params | dict | str | None = None) -> "Resul
     return settle(data, st, p)
 
 
-def settle(data: DataSet, st: CaseStage, p: Params) -> "Results":
+def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = None) -> "Results":
+    """The hospital-level stage. `st.agg` may be a scaled copy and `fund` a replacement fund table: the
+    projection and the Monte Carlo draws settle modified aggregates this way (dataclasses.replace)."""
     h = data.hospitals
+    fund = data.fund if fund is None else fund
+    fund_rows = fund.set_index("scheme")
     agg, ref = st.agg, st.ref
     warnings = list(data.warnings) + list(st.prep.warnings or []) + list(ref.warnings) + list(st.warnings)
     # A-22 … A-25 coefficients, K-9/K-10 assessment (per hospital)
@@ -148,7 +152,7 @@ def settle(data: DataSet, st: CaseStage, p: Params) -> "Results":
     budgets, totals = {}, {}
     for si, s in enumerate(SCHEMES):
         sel = present & (scheme_of == si)
-        row = data.fund.set_index("scheme").loc[s].to_dict() if s in set(data.fund["scheme"]) else None
+        row = fund_rows.loc[s].to_dict() if s in fund_rows.index else None
         if row is None:
             continue
         budgets[s] = scheme_budget(row, s, p, float(agg.ffs[sel].sum()), float(agg.cost[sel].sum()))
@@ -239,7 +243,7 @@ def settle(data: DataSet, st: CaseStage, p: Params) -> "Results":
     for s, b in budgets.items():
         part = table[table["scheme"] == s]
         total_cut, unfunded, compared = scheme_cap[s]
-        fb = fund_balance(b, _opt(data.fund.set_index("scheme").loc[s].get("opening_balance")),
+        fb = fund_balance(b, _opt(fund_rows.loc[s].get("opening_balance")),
                           float(part["final_payment"].sum()), band_months)
         summary["schemes"][s] = {
             **b, "total_score": totals[s], "settlement_point_value": pv[s], "budget_point_value": pvb[s],
