@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import yaml
+from . import yamlio
 
 from .case_scores import BUCKETS, CASE_TYPES, SPECIAL
 from .dataset import SCHEMES
@@ -182,4 +182,4 @@ def load_preset(name: str) -> dict:
     """A parameter preset shipped with the rule sets (rulesets/presets/<name>.yaml): its labels and
     the nested parameter values it sets."""
     with open(PRESETS / f"{name}.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return yamlio.safe_load(f)

@@ -5,7 +5,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from . import yamlio
 
 _FILE = Path(__file__).with_name("rulesets") / "articles.yaml"
 _REF = re.compile(r"([AK])-(\d+)(?:\s*[–-]\s*(?:[AK]-)?(\d+))?")
@@ -14,7 +14,7 @@ _REF = re.compile(r"([AK])-(\d+)(?:\s*[–-]\s*(?:[AK]-)?(\d+))?")
 @lru_cache(maxsize=1)
 def articles() -> dict:
     with open(_FILE, encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return yamlio.safe_load(f)
 
 
 def documents() -> dict:

@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
+from . import yamlio
+
 from .errors import DipError
 
 BUILTIN = Path(__file__).with_name("rulesets") / "import_mapping.yaml"
@@ -110,7 +112,7 @@ class Mapping:
     def load(cls, path) -> "Mapping":
         try:
             with open(path, encoding="utf-8") as f:
-                return cls.from_dict(yaml.safe_load(f), Path(path).name)
+                return cls.from_dict(yamlio.safe_load(f), Path(path).name)
         except (OSError, yaml.YAMLError) as exc:
             raise MappingError(f"{Path(path).name}: cannot read the mapping ({exc})") from None
 
@@ -156,7 +158,7 @@ class Builtin:
     @classmethod
     def load(cls, path=BUILTIN) -> "Builtin":
         with open(path, encoding="utf-8") as f:
-            d = yaml.safe_load(f)
+            d = yamlio.safe_load(f)
         aliases: dict[str, tuple[int, str]] = {}
         for target, names in d["headers"].items():
             for prio, n in enumerate(names):

@@ -281,6 +281,14 @@ def _pool() -> pa.MemoryPool:
 
 
 # ---------------------------------------------------------------- reading
+def folder_version(path) -> str:
+    """The version hash load_data would give the folder, from the bytes alone (nothing is parsed)."""
+    folder = Path(path)
+    listing = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    found = [_found(spec, listing) for spec in TABLES]
+    return _hash_files([f[0] for f in found if f]).hexdigest()
+
+
 def _found(spec: Table, listing: dict[str, Path]) -> list[Path]:
     """The files for one table, the one to use first."""
     return [listing[n] for n in (spec.name + s for s in SUFFIXES) if n in listing]

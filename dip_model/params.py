@@ -10,6 +10,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from . import yamlio
+
 from .errors import ParameterError
 
 RULESETS = Path(__file__).with_name("rulesets")
@@ -23,7 +25,7 @@ def _is_leaf(node: Any) -> bool:
 
 def load_ruleset(name: str = DEFAULT_RULESET) -> dict:
     with open(RULESETS / f"{name}.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return yamlio.safe_load(f)
 
 
 def _values(tree: dict) -> dict:
@@ -147,7 +149,7 @@ def load_params(source: str | Path | Mapping | None = None, ruleset: str = DEFAU
     if isinstance(source, (str, Path)):
         try:
             with open(source, encoding="utf-8-sig") as f:
-                user = yaml.safe_load(f)
+                user = yamlio.safe_load(f)
         except OSError as err:
             raise ParameterError(f"{source}: cannot read the parameter file ({err.strerror})") from None
         except yaml.YAMLError as err:

@@ -38,6 +38,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
+from . import yamlio
+
 from .dataset import DataSet
 from .errors import DipError, ParameterError
 from .params import DEFAULT_RULESET, Params, load_params
@@ -505,6 +507,20 @@ class Store:
         return DataSet(**{k: frames.get(k) for k in FRAMES}, source=f"store:{info['id']}",
                        version=info["version"], warnings=json.loads(info["warnings"]))
 
+    def open_folder(self, path, name: str) -> DataSet:
+        """A data folder through the store: the stored copy when the folder's bytes are already
+        stored (found by hash, nothing parsed), else the folder read once and stored for next time.
+        A store that cannot be written is skipped: the folder's data is returned all the same."""
+        from .io import folder_version, load_data
+        version = folder_version(path)
+        ds_id = self.find_dataset(version)
+        if ds_id is not None:
+            return self.load_dataset(ds_id)
+        data = load_data(path)
+        with suppress(StoreError):
+            self.save_dataset(data, name)
+        return data
+
     def rename_dataset(self, ds_id: str, name: str) -> None:
         name = _clean_name(name, "dataset")
         with self._write() as con:
@@ -662,7 +678,7 @@ class Store:
             except UnicodeDecodeError:
                 raise StoreError("the scenario file is not UTF-8 text", code="yaml") from None
         try:
-            doc = yaml.safe_load(text)
+            doc = yamlio.safe_load(text)
         except yaml.YAMLError as err:
             raise StoreError(f"the scenario file is not valid YAML: {err}", code="yaml",
                              detail=str(err)) from None

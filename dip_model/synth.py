@@ -846,7 +846,7 @@ def _key_row(dx_idx: int, dx: pd.Series, codes: tuple[str, ...], weight: float) 
         names = "+".join(p[0] for p in procs)
     else:
         treat, cls, mult, names = "conservative", 0, 1.0, CLASS_ZH[0]
-    return {"dx": dx_idx, "fine_id": f"{dx['code']}|{treat}", "proc_codes": ";".join(codes) or None,
+    return {"dx": dx_idx, "fine_id": f"{dx['code'].upper()}|{treat}", "proc_codes": ";".join(codes) or None,
             "cls": cls, "mult": mult, "name": f"{dx['name']}-{names}", "w": weight}
 
 

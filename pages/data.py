@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
+from dip_model import yamlio
 from dip_model import importer
 from dip_model.import_map import TARGETS, Mapping, builtin, fold, missing_targets, recognise
 from dip_model.import_read import ReadError, detect_encoding, sniff
@@ -252,7 +253,7 @@ def base_mapping(upload) -> Mapping | None:
         return None
     import yaml
     try:
-        return Mapping.from_dict(yaml.safe_load(upload.getvalue().decode("utf-8")), upload.name)
+        return Mapping.from_dict(yamlio.safe_load(upload.getvalue().decode("utf-8")), upload.name)
     except (dip_model.DipError, yaml.YAMLError, UnicodeDecodeError) as exc:
         st.error(t("dat_bad_mapping", name=upload.name, err=str(exc)))
         return None

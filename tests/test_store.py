@@ -77,6 +77,26 @@ def test_synth_city_round_trip(city, store):
     assert store.find_dataset(data.version) == ds_id and store.find_dataset("nope") is None
 
 
+def test_open_folder_parses_once_then_reads_the_store(city, store, tmp_path, monkeypatch):
+    import shutil
+    from dip_model import io
+    folder = tmp_path / "city"
+    shutil.copytree(city, folder)
+    first = store.open_folder(folder, "sample")
+    assert first.source == str(folder) and len(store.list_datasets()) == 1
+    monkeypatch.setattr(io, "load_data", lambda *a, **k: pytest.fail("the stored copy must be used"))
+    again = store.open_folder(folder, "sample")
+    assert again.source.startswith("store:") and again.version == first.version
+    assert_same_data(first, again)
+    assert_same_results(dip_model.simulate(first), dip_model.simulate(again))
+    monkeypatch.undo()
+    with open(folder / "fund.csv", "a", encoding="utf-8") as f:      # changed bytes: a new dataset
+        f.write("\n")
+    changed = store.open_folder(folder, "sample")
+    assert changed.version != first.version and not changed.source.startswith("store:")
+    assert len(store.list_datasets()) == 2
+
+
 def test_dataset_listing_rename_delete(store):
     data = dip_model.load_data(EXAMPLES[0] / "data")
     a = store.save_dataset(data, "first")

@@ -134,6 +134,20 @@ def test_catalogue_is_built_from_history(city):
     assert len(got) == len(want) and np.allclose(got, want.loc[got.index])
 
 
+def test_engine_builds_the_same_catalogue_from_the_history(folder):
+    """The generator's catalogue is what the engine's own A-15/A-16 builder makes of the history
+    (catalogue.source = history): same groups, same types, same RW. Names, grassroots, category and TCM
+    designations are the bureau's and only come with the file."""
+    import dip_model
+    data = dip_model.load_data(folder[0])
+    built = dip_model.simulate(data, dip_model.load_params({"catalogue": {"source": "history"}})).stage.ref.catalogue
+    given = dip_model.simulate(data, dip_model.load_params()).stage.ref.catalogue
+    b, g = built.set_index("group_id"), given.set_index("group_id")
+    assert set(b.index) == set(g.index) and len(b) > 50
+    assert (b.loc[g.index, "group_type"] == g["group_type"]).all()
+    assert np.allclose(b.loc[g.index, "rw"], g["rw"], rtol=1e-9)
+
+
 def test_fund_gives_a_realistic_budget(city):
     f, c = city["fund"].set_index("scheme"), city["cases"]
     lines = ["out_of_area", "local_outpatient", "maternity", "critical_illness_premium", "non_dip_items", "other_rigid"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from dip_model import yamlio
 
 LOCALES = Path(__file__).with_name("locales")
 LANGS = ("zh", "en")
@@ -16,7 +16,7 @@ def catalog(lang: str) -> dict:
     out: dict = {}
     for path in sorted((LOCALES / lang).glob("*.yaml")):
         with open(path, encoding="utf-8") as f:
-            part = yaml.safe_load(f) or {}
+            part = yamlio.safe_load(f) or {}
         clash = set(out) & set(part)
         if clash:
             raise ValueError(f"{path.name}: keys already defined elsewhere: {sorted(clash)}")

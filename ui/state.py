@@ -19,7 +19,7 @@ import streamlit as st
 import dip_model
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "data" / "sample"
+SAMPLE = Path(os.environ.get("DIP_SAMPLE_DIR") or ROOT / "data" / "sample")   # env: for start-up timing
 SAMPLE_CASES = 60_000
 SAMPLE_SEED = 2024
 BUILTIN = "__builtin__"          # the baseline that is the rule set as published
@@ -64,12 +64,21 @@ def _stored_dataset(store_id: str) -> dip_model.DataSet:
     return Store.default().load_dataset(store_id)
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _sample_dataset(path: str, signature: str) -> dip_model.DataSet:
+    """The bundled sample through the embedded store: parsed once, read back from the store after."""
+    from dip_model.store import Store
+    return Store.default().open_folder(path, "样例城市（合成数据）")
+
+
 def dataset(path: str | None = None) -> dip_model.DataSet:
     """One shared, read-only DataSet per folder version or stored dataset (never mutated; its stage
     caches live on it)."""
     if path is None and st.session_state.get(K_STORE_ID):
         return _stored_dataset(st.session_state[K_STORE_ID])
     path = str(path or st.session_state.get("dataset_path") or ensure_sample())
+    if Path(path) == SAMPLE and not os.environ.get("DIP_DATA"):
+        return _sample_dataset(path, folder_signature(path))
     return _dataset(path, folder_signature(path))
 
 
