@@ -11,6 +11,7 @@ from .dataset import DataSet, SCHEMES
 from .grouping import comprehensive_keys, core_keys, proc_classes
 from .params import Params, per_scheme
 from .prepare import PreparedHistory, resolve_groups
+from .messages import Message
 
 CAT_COLUMNS = ["group_id", "name", "group_type", "rw", "policy_factor", "rw_eff", "grassroots",
                "category", "tcm_standard", "n_history", "cv"]
@@ -82,7 +83,7 @@ def build_catalogue(history: pd.DataFrame, hp: PreparedHistory, p: Params) -> tu
         gtype_of = lambda k: np.where(pd.Series(k).str.contains("|comp|", regex=False), "comprehensive", "core")
     else:
         keys = history["group_id"].astype(object)
-        warnings.append("history has no dx_code: its group_id values are used as groups, none aggregated")
+        warnings.append(Message("history_no_dx"))
         gtype_of = None
     valid = keys.notna().to_numpy()
     codes, uniq = pd.factorize(keys[valid])
@@ -242,8 +243,7 @@ def build_reference(data: DataSet, hp: PreparedHistory | None, p: Params) -> Ref
             M = float(np.sum(w * hp.cost) / np.sum(w))
         else:
             M = float(data.cases["total_cost"].mean())
-            warnings.append("M (mean cost of all cases, A-16) is not given and there is no history: "
-                            "the current year's mean cost is used")
+            warnings.append(Message("mean_cost_from_cases"))
     M = float(M)
 
     cats = history_categories(data, by)
@@ -255,8 +255,7 @@ def build_reference(data: DataSet, hp: PreparedHistory | None, p: Params) -> Ref
         lc = lc_hist
     else:
         lc = pd.DataFrame(columns=["group_id", "category", "mean_cost"])
-        warnings.append("no prior-year level costs (group_level_costs.csv or history.csv): deviation ratios "
-                        "use each group's all-category mean cost")
+        warnings.append(Message("no_level_costs"))
     k = {}
     if lc_hist is not None:
         ref_lc = _level_costs_from_history(hp, codes, reference_hospitals(data, p), groups)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .catalogue import category_keys
 from .params import Params
+from .messages import Message
 
 
 def year_levels(hospitals: pd.DataFrame, year: int, p: Params) -> pd.Series:
@@ -40,7 +41,7 @@ def level_coefficients(categories: pd.Series, is_new: pd.Series, computed: dict,
     k = np.array([_lookup(c, table) if _lookup(c, table) is not None else np.nan for c in categories])
     missing = sorted({c for c, v in zip(categories, k) if np.isnan(v)})
     if missing:
-        warnings.append("no level coefficient for categor(ies) " + ", ".join(missing) + ": 1.0 used (A-22)")
+        warnings.append(Message("no_level_coefficient", categories=", ".join(missing)))
         k = np.where(np.isnan(k), 1.0, k)
     if is_new.any():
         grades: dict[str, float] = {}

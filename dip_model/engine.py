@@ -19,6 +19,7 @@ from .prepare import Prepared, prepare_cases, prepare_history
 from .catalogue import Reference, build_reference, catalogue_reports
 from .dataset import SCHEMES, DataSet
 from .fund_balance import fund_balance
+from .messages import Message
 from .params import Params, load_params
 from .risk_sharing import Bands, apply_bands
 from .settlement import annual_scores, global_cap, point_value, score_fund, violation_split
@@ -111,10 +112,9 @@ def case_stage(data: DataSet, p: Params) -> CaseStage:
         agg = _aggregate(prep, scores, len(data.hospitals))
         w = []
         if scores.level_cost_missing:
-            w.append(f"{scores.level_cost_missing} case(s) have no prior-year cost for their group in their "
-                     "hospital's category: R used the group's all-category mean (A-19)")
+            w.append(Message("level_cost_missing", n=scores.level_cost_missing))
         if scores.aux_unknown:
-            w.append(f"{scores.aux_unknown} case(s) carry an aux_type not in aux.csv: coefficient 0 used (A-18)")
+            w.append(Message("aux_unknown", n=scores.aux_unknown))
         return CaseStage(prep, ref, cats, scores, agg, w)
 
     return data.cached("cases", p.digest(*CASE_KEYS), build)
@@ -170,7 +170,7 @@ def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = 
         v = ref.budget_point_value.get(s)
         if v is None:
             v = ref.mean_cost / 1000.0
-            warnings.append(f"{s}: no budget point value given or derivable from history; M/1000 = {v:.4f} used (A-17)")
+            warnings.append(Message("budget_pv_fallback", scheme=s, v=v))
         pvb[s] = float(v)
 
     pv_hs = np.array([pv.get(SCHEMES[i], np.nan) for i in scheme_of])
@@ -259,8 +259,7 @@ def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = 
             **fb,
         }
         if unfunded > 0:
-            warnings.append(f"{s}: payments exceed the DIP payable by {unfunded:,.2f} yuan beyond what the cap "
-                            "can deduct (unfunded overrun, A-36)")
+            warnings.append(Message("unfunded_overrun", scheme=s, amount=unfunded))
     return Results(summary, table, months, data, st, p)
 
 
