@@ -31,6 +31,7 @@ aux        aux_type (str), aux_coef (float64)   (None when absent)
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,16 +53,29 @@ class DataSet:
     version: str = ""                      # content hash (sha256 of the files' bytes), for caching
     warnings: list[str] = field(default_factory=list)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: Any = field(default_factory=threading.RLock, repr=False)
+
+    def __getstate__(self):
+        """Pickled (e.g. to a worker process) without its caches and lock."""
+        state = dict(self.__dict__)
+        state["_cache"], state["_lock"] = {}, None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     def cached(self, stage: str, key: str, build, keep: int = 3):
         """Reuse a stage's result for the same key; the `keep` most recent keys of each stage are kept,
         so a scenario and its baseline can differ in a stage without rebuilding it on every run."""
-        entries = self._cache.setdefault(stage, {})
-        if key in entries:
-            entries[key] = entries.pop(key)          # most recent last
-            return entries[key]
-        value = build()
-        entries[key] = value
-        while len(entries) > keep:
-            entries.pop(next(iter(entries)))
+        with self._lock:                             # sessions and analysis threads share one DataSet
+            entries = self._cache.setdefault(stage, {})
+            if key in entries:
+                entries[key] = entries.pop(key)      # most recent last
+                return entries[key]
+        value = build()                              # built outside the lock; a twin build is harmless
+        with self._lock:
+            entries[key] = value
+            while len(entries) > keep:
+                entries.pop(next(iter(entries)))
         return value

@@ -18,4 +18,8 @@ def count_half_up(rate: float, n: np.ndarray) -> np.ndarray:
     r = Decimal(repr(float(rate)))
     num, den = r.as_integer_ratio()
     # rate·n = num·n/den; half-up = floor((2·num·n + den) / (2·den)) for non-negative values
-    return (2 * num * n + den) // (2 * den)
+    top = int(n.max()) if n.size else 0
+    if (2 * abs(num) * top + den) < 2 ** 62 and 2 * den < 2 ** 62:
+        return (2 * num * n + den) // (2 * den)
+    exact = (2 * num * n.astype(object) + den) // (2 * den)   # a rate with many digits: Python integers
+    return exact.astype(np.int64)

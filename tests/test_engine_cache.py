@@ -50,3 +50,21 @@ def test_warnings_do_not_pile_up(city):
     for _ in range(3):
         again = dip_model.simulate(data, dip_model.load_params({"cases": {"readmit_days": 10}})).summary["warnings"]
     assert len(again) == len(first)
+
+
+def test_dataset_is_shared_safely_by_threads_and_pickles_without_caches(city):
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+    data = dip_model.load_data(city)
+    variants = [{"budget": {"growth_rate": 0.01 * i}} for i in range(8)] + \
+               [{"cases": {"high_ratio": 2.0 + 0.1 * i}} for i in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        shared = list(pool.map(lambda v: dip_model.simulate(data, dip_model.load_params(v)), variants * 2))
+    fresh_data = dip_model.load_data(city)
+    for i, v in enumerate(variants):
+        fresh = dip_model.simulate(fresh_data, dip_model.load_params(v))
+        pd.testing.assert_frame_equal(shared[i].hospitals, fresh.hospitals)
+        pd.testing.assert_frame_equal(shared[i + len(variants)].hospitals, fresh.hospitals)
+    copy = pickle.loads(pickle.dumps(data))
+    assert copy._cache == {} and data._cache
+    pd.testing.assert_frame_equal(dip_model.simulate(copy).hospitals, dip_model.simulate(data).hospitals)
