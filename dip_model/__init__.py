@@ -6,6 +6,8 @@
     res = dip_model.simulate(data, params)
     res.summary, res.hospitals, res.cases, res.explain("H001", "resident")
 """
+__version__ = "0.6.0"
+
 from .dataset import DataSet, SCHEMES
 from .engine import Results, simulate
 from .errors import BudgetError, DipError, InputError, ParameterError, Problem
@@ -13,5 +15,5 @@ from .io import load_data, validate
 from .params import Params, load_params
 from .results import write_results
 
-__all__ = ["DataSet", "SCHEMES", "Results", "simulate", "load_data", "validate", "load_params", "Params",
+__all__ = ["__version__", "DataSet", "SCHEMES", "Results", "simulate", "load_data", "validate", "load_params", "Params",
            "write_results", "DipError", "InputError", "ParameterError", "BudgetError", "Problem"]

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
-from dip_model.analysis_bands import band_parts, bands_of, curve, positions
+from dip_model.analysis_bands import band_parts
+from dip_model.report import charts
 from ui import state
 from ui.cards import metric_money, scale, unit
 from ui.export import download_excel, download_png
-from ui.i18n import money, t
+from ui.i18n import current_lang, money, t
 from ui.widgets import param_help, param_label, scheme_list, show_error_for
 
-U_MAX = 1.6
-COLORS = {"employee": "#1f77b4", "resident": "#ff7f0e"}
+U_MAX = charts.U_MAX
 RET_COLS = ("from", "to", "ratio", "slope", "intercept")
 OVER_COLS = ("to", "rate")
 MONEY = ["pay_before_cap", "base_pay_before_cap", "diff_pay", "final_payment", "base_final_payment", "diff_final"]
@@ -146,42 +145,10 @@ def load():
 
 
 def chart(res, base, schemes: list[str]) -> None:
-    fig = go.Figure()
-    fig.add_scatter(x=[0, U_MAX], y=[0, U_MAX], mode="lines", name=t("bnd_ffs_line"),
-                    line=dict(color="#999999", dash="dot", width=1), hoverinfo="skip")
-    top = 1.0
-    beyond = 0
-    for s in schemes:
-        b = bands_of(res.params, s)
-        cur = curve(b, U_MAX)
-        top = max(top, float(cur["pay_ratio"].max()))
-        fig.add_scatter(x=cur["usage_rate"], y=cur["pay_ratio"], mode="lines", name=t("bnd_cur_line", scheme=t(s)),
-                        line=dict(color=COLORS[s], width=2.5),
-                        hovertemplate=t("bnd_h_u") + ": %{x:.1%}<br>" + t("bnd_h_payratio") + ": %{y:.2%}<extra>"
-                        + t(s) + "</extra>")
-        if base is not None:
-            bc = curve(bands_of(base.params, s), U_MAX)
-            fig.add_scatter(x=bc["usage_rate"], y=bc["pay_ratio"], mode="lines", name=t("bnd_base_line", scheme=t(s)),
-                            line=dict(color=COLORS[s], width=1.5, dash="dash"), opacity=0.6,
-                            hovertemplate=t("bnd_h_u") + ": %{x:.1%}<br>" + t("bnd_h_payratio")
-                            + ": %{y:.2%}<extra>" + t("bnd_base_short") + "</extra>")
-        pos = positions(res.hospitals, s)
-        pos = pos[np.isfinite(pos["usage_rate"]) & np.isfinite(pos["pay_ratio"])]
-        beyond += int((pos["usage_rate"] > U_MAX).sum())
-        pos = pos[pos["usage_rate"] <= U_MAX]
-        fig.add_scatter(x=pos["usage_rate"], y=pos["pay_ratio"], mode="markers", name=t("bnd_points", scheme=t(s)),
-                        marker=dict(color=COLORS[s], size=8, line=dict(color="white", width=1),
-                                    symbol="circle" if s == "employee" else "diamond"),
-                        customdata=np.c_[pos["hospital_id"] + " " + pos["name"], pos["band"].map(band_text)],
-                        hovertemplate="%{customdata[0]}<br>" + t("bnd_h_u") + ": %{x:.2%}<br>" + t("bnd_h_payratio")
-                        + ": %{y:.2%}<br>" + t("bnd_h_band") + ": %{customdata[1]}<extra>" + t(s) + "</extra>")
-    fig.update_layout(height=560, margin=dict(l=10, r=10, t=50, b=10), title=t("bnd_chart_title"),
-                      legend=dict(orientation="h", y=-0.16, x=0), hovermode="closest")
-    fig.update_xaxes(range=[0, U_MAX], dtick=0.1, tickformat=".0%", title_text=t("bnd_x_axis"))
-    fig.update_yaxes(range=[0, top + 0.15], dtick=0.1, tickformat=".0%", title_text=t("bnd_y_axis"))
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
+    """The band curves with every hospital (the figure the reports and the presentation mode show)."""
+    fig = charts.band_chart(res, base, schemes, current_lang(), U_MAX)
     st.plotly_chart(fig, width="stretch", key="bnd_curve_fig")
+    beyond = charts.beyond_axis(res, schemes, U_MAX)
     if beyond:
         st.caption(t("bnd_beyond", n=beyond, u=f"{U_MAX:.0%}"))
     download_png(fig, t("bnd_chart_file"), "bnd_curve_png")

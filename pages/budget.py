@@ -5,12 +5,13 @@ import pandas as pd
 import streamlit as st
 
 import dip_model
+from dip_model.report import charts
 from dip_model.budget import revenue_figures
 from dip_model.budget_derivation import derivation
 from dip_model.params import per_scheme
 from ui import state, widgets
 from ui.cards import card_label, card_money, unit
-from ui.export import download_excel
+from ui.export import download_excel, download_png
 from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
 
@@ -232,6 +233,10 @@ try:
                                         t("bdg_col_source"): st.column_config.TextColumn(width=95),
                                         t("bdg_col_change"): st.column_config.TextColumn(width=110)})
             download_excel(export, t("bdg_file", scheme=t(scheme)), f"bdg_{scheme}")
+    # point value per scheme against the baseline and the budget point value
+    fig = charts.point_values(res, base, [s for s in schemes if s in res.summary["schemes"]], current_lang())
+    st.plotly_chart(fig, width="stretch", key="bdg_pv_fig")
+    download_png(fig, t("rep_pv_title"), "bdg_pv_png")
 except dip_model.DipError as exc:
     st.error(str(exc))
 except Exception as exc:  # never show a traceback

@@ -2,10 +2,10 @@
 payments and the other budget lines), closing balance and months of payment per scheme, against the
 baseline, with the 6–9-month guidance band. Every figure is read from dip_model's summary."""
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
+from dip_model.report import charts
 from ui import state, widgets
 from ui.cards import card_label, card_money, unit
 from ui.export import download_excel, download_png
@@ -13,13 +13,11 @@ from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
 
 # expenditure parts, in the order of RULES.md §7: DIP final payments, then the A-11/A-12 lines
-SPEND = ("total_final_payment", "out_of_area", "local_outpatient", "maternity", "critical_illness_premium",
-         "non_dip_items", "adjustment_fund", "other_rigid")
+SPEND = charts.SPEND
 ROWS = (("fund_opening_balance", "money", "A-3"), ("fund_revenue", "money", "A-10"),
         *((k, "money", "A-36" if k == "total_final_payment" else "A-11, A-12") for k in SPEND),
         ("fund_expenditure", "money", "A-3"), ("fund_closing_balance", "money", "A-3"),
         ("months_of_payment", "months", "A-3"))
-COLOURS = ("#2b6cb0", "#d9822b", "#e0a96d", "#b7791f", "#c05621", "#9c4221", "#805ad5", "#718096")
 
 
 def show(kind: str, v) -> str:
@@ -72,58 +70,14 @@ def band_message(scheme: str, s: dict, low: float, high: float) -> None:
     {"ok": st.success, "low": st.error, "high": st.warning}.get(status, st.info)(msg)
 
 
-def flow_chart(res, schemes) -> go.Figure:
+def flow_chart(res, schemes):
     """Opening balance, revenue, expenditure (stacked by part) and closing balance per scheme."""
-    scale = 1e4 if unit() == "wan" else 1.0
-    cats = [t("fnd_bar_opening"), t("fnd_bar_revenue"), t("fnd_bar_spend"), t("fnd_bar_closing")]
-    fig = go.Figure()
-
-    def bar(name, cat, key, colour):
-        xs = [[t(s) for s in schemes], [cat] * len(schemes)]
-        vals = [float(res.summary["schemes"][s][key]) for s in schemes]
-        fig.add_bar(x=xs, y=[v / scale for v in vals], name=name, marker_color=colour,
-                    customdata=[money(v, unit=unit()) for v in vals],
-                    hovertemplate="%{x}<br>" + name + "：%{customdata}<extra></extra>")
-
-    bar(t("fnd_bar_opening"), cats[0], "fund_opening_balance", "#a0aec0")
-    bar(t("fnd_bar_revenue"), cats[1], "fund_revenue", "#2e9e6a")
-    for key, colour in zip(SPEND, COLOURS):
-        bar(t(f"fnd_l_{key}"), cats[2], key, colour)
-    bar(t("fnd_bar_closing"), cats[3], "fund_closing_balance", "#4a5568")
-    fig.update_layout(barmode="stack", title=t("fnd_flow_title"), height=520, bargap=0.35,
-                      yaxis={"automargin": True, "title": t("fnd_axis_money_" + unit()), "tickformat": ",.0f"},
-                      xaxis={"automargin": True, "title": t("fnd_axis_scheme"), "tickangle": 0},
-                      legend={"title": t("fnd_legend_part"), "traceorder": "normal"},
-                      margin={"t": 60, "b": 50, "l": 10, "r": 10}, font={"family": "Noto Sans CJK SC, sans-serif", "size": 13})
-    return fig
+    return charts.fund_flow(res, schemes, current_lang(), unit())
 
 
-def months_chart(res, base, schemes, low: float, high: float) -> go.Figure:
-    """Months of payment per scheme, working scenario against the baseline, over the shaded guidance band."""
-    cur = [float(res.summary["schemes"][s]["months_of_payment"]) for s in schemes]
-    colour = {"low": "#c53030", "high": "#dd6b20", "ok": "#2b6cb0"}
-    fig = go.Figure()
-    fig.add_hrect(y0=low, y1=high, fillcolor="#48bb78", opacity=0.18, line_width=0, layer="below")
-    # the band in the legend (a shape has no legend entry of its own)
-    fig.add_scatter(x=[t(schemes[0])], y=[None], mode="markers", hoverinfo="skip", name=t("fnd_band_label", low=low, high=high),
-                    marker={"symbol": "square", "size": 14, "color": "rgba(72, 187, 120, 0.35)"})
-    if base is not None:
-        bv = [float(base.summary["schemes"][s]["months_of_payment"]) if s in base.summary["schemes"] else None
-              for s in schemes]
-        fig.add_bar(x=[t(s) for s in schemes], y=bv, name=t("fnd_series_baseline"), marker_color="#cbd5e0",
-                    text=[t("months_unit", v=v) if v is not None else "" for v in bv], textposition="outside",
-                    hovertemplate="%{x}<br>" + t("fnd_series_baseline") + "：%{text}<extra></extra>")
-    fig.add_bar(x=[t(s) for s in schemes], y=cur, name=t("fnd_series_current"),
-                marker_color=[colour.get(res.summary["schemes"][s]["months_status"], "#2b6cb0") for s in schemes],
-                text=[t("months_unit", v=v) for v in cur], textposition="outside",
-                hovertemplate="%{x}<br>" + t("fnd_series_current") + "：%{text}<extra></extra>")
-    top = max([high, *[v for v in cur if v == v]] + ([v for v in bv if v is not None and v == v] if base else []))
-    fig.update_layout(barmode="group", title=t("fnd_months_title"), height=420, bargap=0.45,
-                      yaxis={"automargin": True, "title": t("fnd_axis_months"), "range": [min(0, *cur), top * 1.18]},
-                      xaxis={"automargin": True, "title": t("fnd_axis_scheme"), "type": "category"},
-                      legend={"title": t("fnd_legend_series")},
-                      margin={"t": 60, "b": 50, "l": 10, "r": 10}, font={"family": "Noto Sans CJK SC, sans-serif", "size": 13})
-    return fig
+def months_chart(res, base, schemes, low: float, high: float):
+    """Months of payment per scheme against the baseline, over the shaded guidance band."""
+    return charts.fund_months(res, base, schemes, low, high, current_lang())
 
 
 def fund_tables(res, base, schemes) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 import dip_model
 from dip_model.analysis_bands import band_parts, bands_of, regions
 from dip_model.articles import quote
+from dip_model.report import charts
 from ui import state
 from ui.cards import metric_money, scale, unit
 from ui.export import download_excel, download_png
@@ -274,37 +275,12 @@ def pick(hosp: pd.DataFrame, rows: list[int]) -> tuple[str, str] | None:
 def changes(hosp: pd.DataFrame, base) -> None:
     if base is None:
         return
-    b = base.hospitals[["hospital_id", "scheme", "final_payment"]].rename(columns={"final_payment": "base"})
-    d = hosp[["hospital_id", "name", "scheme", "final_payment"]].merge(b, on=["hospital_id", "scheme"], how="left")
-    d["diff"] = d["final_payment"] - d["base"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d["pct"] = np.where(d["base"].abs() > 0, d["diff"] / d["base"].abs(), np.nan)
-    d = d.sort_values("diff", ascending=False, kind="stable").reset_index(drop=True)
-    many = d["scheme"].nunique() > 1
+    d = charts.payment_changes(hosp, base.hospitals)
     if not (d["diff"].abs() >= 0.005).any():
         st.info(t("hsp_no_change"))
     else:
         n = st.slider(t("hsp_top_n"), 1, max(1, min(30, len(d))), min(10, len(d)), key="hsp_top_n")
-        gain = d[d["diff"] > 0].head(n)
-        loss = d[d["diff"] < 0].tail(n)
-        both = pd.concat([loss, gain]).sort_values("diff")
-        labels = [hosp_label(h, nm, s, many) for h, nm, s in zip(both["hospital_id"], both["name"], both["scheme"])]
-        fig = go.Figure()
-        for part, name, color in ((both["diff"] < 0, t("hsp_losers"), "#d62728"),
-                                  (both["diff"] > 0, t("hsp_winners"), "#2ca02c")):
-            fig.add_bar(y=np.array(labels)[part.to_numpy()], x=both.loc[part, "diff"] / scale(), orientation="h",
-                        name=name, marker_color=color,
-                        customdata=np.c_[both.loc[part, "base"] / scale(), both.loc[part, "final_payment"] / scale()],
-                        hovertemplate="%{y}<br>" + t("hsp_h_diff") + ": %{x:,.2f} " + unit_name() + "<br>"
-                        + t("hsp_h_base") + ": %{customdata[0]:,.2f}<br>" + t("hsp_h_cur")
-                        + ": %{customdata[1]:,.2f}<extra></extra>")
-        fig.update_layout(height=max(320, 28 * len(both) + 120), margin=dict(l=10, r=10, t=80, b=10),
-                          xaxis_title=t("hsp_diff_axis", unit=unit_name()), xaxis_tickformat=",",
-                          yaxis=dict(type="category"),
-                          legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"),
-                          title=dict(text=t("hsp_changes_chart", n=n), y=0.98, yanchor="top"))
-        fig.update_xaxes(automargin=True)
-        fig.update_yaxes(automargin=True)
+        fig = charts.winners_losers(d, n, current_lang(), unit())
         st.plotly_chart(fig, width="stretch", key="hsp_changes_fig")
         download_png(fig, t("hsp_changes_file"), "hsp_changes_png")
     view = pd.DataFrame({t("hsp_rank"): range(1, len(d) + 1), t("col_hospital_id"): d["hospital_id"],

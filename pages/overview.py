@@ -3,19 +3,17 @@ down to the DIP payable, and the engine's warnings. Every figure is read from di
 import math
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
+from dip_model.messages import localise
+from dip_model.report import charts
 from ui import state
 from ui.cards import card_label, card_money, unit
 from ui.export import download_excel, download_png
 from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
 
-# A-12 order of the lines taken out of the total budget B on the way to F
-LINES = ("out_of_area", "local_outpatient", "maternity", "critical_illness_premium", "non_dip_items",
-         "adjustment_fund", "other_rigid")
 # headline cards: (summary key, kind, article)
 CARDS = (("budget_total", "money", "A-10"), ("dip_fund_payable", "money", "A-12"),
          ("settlement_point_value", "pv", "A-34.2"), ("total_final_payment", "money", "A-36"),
@@ -90,41 +88,9 @@ def headline_table(res, base, schemes) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def waterfall(s: dict, scheme: str) -> go.Figure:
-    """B (or B₀ + ΔB) minus the A-11/A-12 lines down to F; the last bar is F itself."""
-    scale = 1e4 if unit() == "wan" else 1.0
-    names, measures, ys = [], [], []
-    if abs(s["budget_adjustment"]) > 0:
-        names += [t("ovw_wf_base"), t("ovw_wf_adjustment"), t("ovw_wf_budget")]
-        measures += ["absolute", "relative", "total"]
-        ys += [s["budget_base"], s["budget_adjustment"], s["budget_total"]]
-    else:
-        names.append(t("ovw_wf_budget"))
-        measures.append("absolute")
-        ys.append(s["budget_total"])
-    for k in LINES:
-        names.append(t(f"ovw_wf_{k}"))
-        measures.append("relative")
-        ys.append(-s[k])
-    names.append(t("ovw_wf_payable"))
-    measures.append("total")
-    ys.append(s["dip_fund_payable"])
-    text = [("−" + fmt_money(-y)) if y < 0 else fmt_money(y) for y in ys]
-    fig = go.Figure(go.Waterfall(
-        orientation="h", y=names, x=[float(y) / scale for y in ys], measure=measures, text=text,
-        textposition="outside", cliponaxis=False, textfont={"size": 13},
-        customdata=text, hovertemplate="%{y}<br>%{customdata}<extra></extra>", name=t(scheme),
-        connector={"line": {"color": "#9aa5b1", "dash": "dot"}},
-        decreasing={"marker": {"color": "#d9822b"}}, increasing={"marker": {"color": "#2e9e6a"}},
-        totals={"marker": {"color": "#2b6cb0"}}))
-    top = max(ys) / scale
-    fig.update_layout(title=t("ovw_wf_title", scheme=t(scheme)), showlegend=False, height=440,
-                      margin={"t": 60, "b": 50, "l": 10, "r": 30},
-                      xaxis={"automargin": True, "title": t("ovw_axis_money_" + unit()), "range": [0, top * 1.3],
-                             "tickformat": ",.0f"},
-                      yaxis={"automargin": True, "title": t("ovw_axis_item"), "autorange": "reversed"},
-                      font={"family": "Noto Sans CJK SC, sans-serif", "size": 13})
-    return fig
+def waterfall(s: dict, scheme: str):
+    """B (or B₀ + ΔB) minus the A-11/A-12 lines down to F (the figure the reports export too)."""
+    return charts.waterfall(s, scheme, current_lang(), unit())
 
 
 st.title(t("nav_overview"))
@@ -186,7 +152,7 @@ try:
         if warnings:
             st.caption(t("ovw_warnings_note"))
             for w in warnings:
-                st.markdown("- " + w)
+                st.markdown("- " + localise(w, current_lang()))
         else:
             st.write(t("ovw_no_warnings"))
 except Exception as exc:  # never show a traceback

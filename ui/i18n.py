@@ -38,20 +38,10 @@ def t(key: str, lang: str | None = None, **kw) -> str:
 
 
 def money(v: float, lang: str | None = None, unit: str = "yuan") -> str:
-    """Chinese conventions (万, 亿) in Chinese; thousands separators in English."""
-    lang = lang or current_lang()
-    if v is None or v != v:
-        return "—"
-    if unit == "wan":
-        return f"{v / 1e4:,.2f} 万元" if lang == "zh" else f"{v / 1e4:,.2f} × 10k yuan"
-    if lang == "zh":
-        a = abs(v)
-        if a >= 1e8:
-            return f"{v / 1e8:,.2f} 亿元"
-        if a >= 1e4:
-            return f"{v / 1e4:,.2f} 万元"
-        return f"{v:,.2f} 元"
-    return f"¥{v:,.2f}"
+    """Chinese conventions (万, 亿) in Chinese; thousands separators in English (one implementation,
+    shared with the exports)."""
+    from dip_model.report.labels import money as _money
+    return _money(v, lang or current_lang(), unit)
 
 
 def unit_label(unit: str, lang: str | None = None) -> str:

@@ -1,0 +1,84 @@
+"""Texts of charts and exports in Chinese or English. They are the dashboard's own catalogs
+(ui/locales/<lang>/*.yaml), read as plain YAML, so a label reads the same on screen, in a slide and in
+a workbook; dip_model never imports the dashboard."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from .. import yamlio
+from ..errors import DipError
+
+LOCALES = Path(__file__).resolve().parents[2] / "ui" / "locales"
+LANGS = ("zh", "en")
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict:
+    """Every catalog file of a language, merged (the dashboard checks that keys are unique)."""
+    if lang not in LANGS:
+        raise DipError(f"unknown language {lang!r} (zh or en)")
+    folder = LOCALES / lang
+    if not folder.is_dir():
+        raise DipError(f"the text catalogs are missing ({folder.name} under ui/locales)")
+    out: dict = {}
+    for path in sorted(folder.glob("*.yaml")):
+        with open(path, encoding="utf-8") as f:
+            out.update(yamlio.safe_load(f) or {})
+    return out
+
+
+def t(key: str, lang: str = "zh", **kw) -> str:
+    text = catalog(lang).get(key) or catalog("zh").get(key) or key
+    return text.format(**kw) if kw else text
+
+
+def has(key: str, lang: str = "zh") -> bool:
+    return key in catalog(lang)
+
+
+def money(v, lang: str = "zh", unit: str = "yuan") -> str:
+    """Money as the dashboard writes it: 万/亿元 in Chinese, ¥ with separators in English; or in 万元."""
+    if v is None or v != v:
+        return "—"
+    if unit == "wan":
+        return f"{v / 1e4:,.2f} 万元" if lang == "zh" else f"{v / 1e4:,.2f} × 10k yuan"
+    if lang == "zh":
+        a = abs(v)
+        if a >= 1e8:
+            return f"{v / 1e8:,.2f} 亿元"
+        if a >= 1e4:
+            return f"{v / 1e4:,.2f} 万元"
+        return f"{v:,.2f} 元"
+    return f"¥{v:,.2f}"
+
+
+def exact(v, lang: str = "zh") -> str:
+    """Money to the fen, in yuan (statements and appendix tables)."""
+    if v is None or v != v:
+        return "—"
+    return f"{v:,.2f}"
+
+
+def scale(unit: str) -> float:
+    """Divisor from yuan to the unit shown."""
+    return 1e4 if unit == "wan" else 1.0
+
+
+def band_text(label: str, lang: str = "zh") -> str:
+    """A band label of hospitals.csv (under_70, 70_90, 90_100, over_100) in words."""
+    from ..analysis_bands import band_parts
+    kind, lo, hi = band_parts(label)
+    return t(f"hb_band_{kind}", lang, lo=lo, hi=hi)
+
+
+def choice_text(ident: str, value: str, lang: str = "zh") -> str:
+    """An interpretation's choice in words (the rules page's wording)."""
+    for key in (f"choice_{ident}_{value}", f"choice_{value}"):
+        if has(key, lang):
+            return t(key, lang)
+    return str(value)
+
+
+def level_text(v, lang: str = "zh") -> str:
+    return t(f"hb_level_{v}", lang) if has(f"hb_level_{v}", lang) else str(v)

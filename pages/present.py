@@ -1,0 +1,87 @@
+"""演示模式 Presentation mode: the key figures and the report's charts (the same figure builders), one at a
+time, full screen with large type, stepped through with previous / next; the sidebar and the app's
+controls are hidden, a link leads back."""
+from __future__ import annotations
+
+import streamlit as st
+
+import dip_model
+from dip_model.report import Scenario, charts
+from ui import state
+from ui.cards import unit
+from ui.i18n import current_lang, t
+
+K_STEP = "prs_step"
+CSS = """<style>
+[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], [data-testid='stSidebarNav'],
+header[data-testid='stHeader'], [data-testid='stToolbar'], [data-testid='stDecoration'],
+[data-testid='stStatusWidget'], footer {display: none !important;}
+[data-testid='stMainBlockContainer'] {padding: 1.2rem 2.5rem 1rem 2.5rem; max-width: 100%;}
+[data-testid='stMain'] h1 {font-size: 2.6rem;}
+[data-testid='stMain'] p, [data-testid='stMain'] button p {font-size: 1.35rem;}
+[data-testid='stMetricLabel'] p {font-size: 1.6rem !important;}
+[data-testid='stMetricValue'], [data-testid='stMetricValue'] * {font-size: 3.4rem !important; line-height: 1.25;}
+</style>"""
+
+
+def slides(sc: Scenario) -> list[tuple[str, object]]:
+    """(heading, figure or None for the key figures) in the report's order."""
+    return [(t("prs_keyfig_title"), None)] + [(head, fig) for _, head, fig, _ in sc.figures()]
+
+
+def go_to(n: int, total: int) -> None:
+    st.session_state[K_STEP] = max(0, min(total - 1, n))
+
+
+def key_figures(sc: Scenario) -> None:
+    for s in sc.schemes:
+        cur = sc.res.summary["schemes"][s]
+        b = sc.base.summary["schemes"].get(s) if sc.base is not None else None
+        st.markdown(f"### {t(s)}")
+        cols = st.columns(3)
+        for col, (key, kind) in zip(cols, (("settlement_point_value", "pv"), ("total_final_payment", "money"),
+                                           ("months_of_payment", "months"))):
+            delta = sc.fmt_change(kind, cur[key], b[key]) if b else None
+            col.metric(t(key), sc.fmt(kind, cur[key]), None if delta in (None, "", "0") else delta,
+                       delta_color="off", border=True)
+
+
+def page() -> None:
+    st.html(CSS)
+    with st.spinner(t("loading")):
+        res, err = state.results()
+        base, berr = (None, None) if err else state.baseline_results()
+    st.page_link("pages/overview.py", label=t("prs_exit"), icon=":material/close:")
+    if err:
+        st.error(t("prs_invalid", err=err), icon="⚠️")
+        return
+    ss = st.session_state
+    sc = Scenario(res, None if berr else base, name=ss.get(state.K_NAME), lang=current_lang(), unit=unit())
+    items = slides(sc)
+    total = len(items)
+    step = max(0, min(total - 1, int(ss.get(K_STEP, 0))))
+    ss[K_STEP] = step
+    head, fig = items[step]
+    top = st.columns([8, 1.2, 1.2, 1])
+    top[0].title(head)
+    top[1].button(t("prs_prev"), key="prs_prev", on_click=go_to, args=(step - 1, total), disabled=step == 0,
+                  width="stretch", icon=":material/chevron_left:")
+    top[2].button(t("prs_next"), key="prs_next", on_click=go_to, args=(step + 1, total), disabled=step == total - 1,
+                  width="stretch", icon=":material/chevron_right:")
+    top[3].markdown(f"**{t('prs_step', n=step + 1, total=total)}**")
+    if fig is None:
+        st.caption(f"{t('rep_scenario')}：{sc.title_name} · {t('rep_baseline')}：{sc.baseline_title}"
+                   if sc.lang == "zh" else f"{t('rep_scenario')}: {sc.title_name} · {t('rep_baseline')}: {sc.baseline_title}")
+        key_figures(sc)
+    else:
+        big = charts.enlarge(fig, size=22, height=720)
+        # theme=None: the figure's own (large) fonts, not the app theme's
+        st.plotly_chart(big, width="stretch", key=f"prs_fig_{step}", theme=None, config={"displayModeBar": False})
+
+
+try:
+    page()
+except dip_model.DipError as e:
+    st.error(str(e))
+except Exception as e:  # never show a traceback
+    st.error(t("unexpected", kind=type(e).__name__))
