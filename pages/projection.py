@@ -13,6 +13,7 @@ import streamlit as st
 import dip_model
 from dip_model.assumptions import LEVELS, load_assumptions
 from dip_model.projection import points_race_comparison, project
+from dip_model.report import charts
 from ui import state
 from ui.cards import scale, unit
 from ui.export import download_excel, download_png
@@ -20,7 +21,6 @@ from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
 
 K_ASM = "projection_assumptions"          # the page's assumptions (plain values), kept across pages
-COLOURS = {"employee": "#2b6cb0", "resident": "#d9822b"}
 RACE_COLOURS = ("#2f855a", "#b7791f", "#6b46c1", "#2c7a7b", "#d53f8c", "#3182ce", "#975a16", "#4a5568")
 FONT = {"family": "Noto Sans CJK SC, sans-serif", "size": 13}
 SERIES = (("settlement_point_value", "pv"), ("total_final_payment", "money"), ("fund_closing_balance", "money"),
@@ -138,37 +138,7 @@ def fmt(kind: str, v) -> str:
 
 
 def year_chart(years: pd.DataFrame, schemes: list, key: str, kind: str, low: float, high: float) -> go.Figure:
-    """One output per year and scheme; months of payment over the shaded guidance band, the first year
-    out of the band marked."""
-    div = scale() if kind == "money" else 1.0
-    fig = go.Figure()
-    if key == "months_of_payment":
-        fig.add_hrect(y0=low, y1=high, fillcolor="#48bb78", opacity=0.18, line_width=0, layer="below")
-        fig.add_scatter(x=[1], y=[None], mode="markers", hoverinfo="skip", name=t("fnd_band_label", low=low, high=high),
-                        marker={"symbol": "square", "size": 14, "color": "rgba(72, 187, 120, 0.35)"})
-    for s in schemes:
-        part = years[years["scheme"] == s]
-        fig.add_scatter(x=part["year"], y=part[key] / div, name=t(s), mode="lines+markers",
-                        line={"color": COLOURS[s], "width": 3}, marker={"size": 9},
-                        customdata=[fmt(kind, v) for v in part[key]],
-                        hovertemplate=t("prj_year_n", n="%{x}") + "<br>" + t(s) + "：%{customdata}<extra></extra>")
-        if key in ("months_of_payment", "fund_closing_balance"):
-            hit = part[part["first_out_of_band"]]
-            if len(hit):
-                r = hit.iloc[0]
-                fig.add_scatter(x=[r["year"]], y=[r[key] / div], mode="markers+text", showlegend=False,
-                                marker={"symbol": "x", "size": 18, "color": "#c53030", "line": {"width": 2}},
-                                text=[t("prj_breach_mark", n=int(r["year"]))], textposition="bottom right",
-                                textfont={"color": "#c53030"}, hoverinfo="skip")
-    if key == "fund_closing_balance":
-        fig.add_hline(y=0, line_color="#c53030", line_dash="dot")
-    axis = {"pv": t("prj_axis_pv"), "money": t("fnd_axis_money_" + unit()), "months": t("fnd_axis_months")}[kind]
-    fig.update_layout(title=t(f"prj_chart_{key}"), height=360, margin={"t": 50, "b": 40, "l": 10, "r": 10},
-                      xaxis={"title": t("prj_axis_year"), "tickmode": "array", "tickvals": sorted(years["year"].unique()),
-                             "ticktext": [t("prj_year_n", n=y) for y in sorted(years["year"].unique())]},
-                      yaxis={"title": axis, "automargin": True, "tickformat": ",.3f" if kind == "pv" else ",.1f" if kind == "months" else ",.0f"},
-                      legend={"orientation": "h", "y": -0.25}, font=FONT)
-    return fig
+    return charts.projection_chart(years, schemes, key, kind, low, high, current_lang(), unit())
 
 
 def breach_messages(years: pd.DataFrame, breaches: pd.DataFrame, schemes: list, low: float, high: float) -> None:

@@ -13,6 +13,7 @@ from .labels import band_text, money, scale, t
 FONT = "Noto Sans CJK SC, Noto Sans CJK, sans-serif"
 U_MAX = 1.6                                   # the band chart's use-rate axis ends here
 SCHEME_COLORS = {"employee": "#1f77b4", "resident": "#ff7f0e"}
+PROJECTION_COLORS = {"employee": "#2b6cb0", "resident": "#d9822b"}
 # A-12 order of the lines taken out of the total budget B on the way to F
 WATERFALL_LINES = ("out_of_area", "local_outpatient", "maternity", "critical_illness_premium", "non_dip_items",
                    "adjustment_fund", "other_rigid")
@@ -252,6 +253,55 @@ def fund_flow(res, schemes, lang: str = "zh", unit: str = "yuan") -> go.Figure:
                       xaxis={"automargin": True, "title": t("fnd_axis_scheme", lang), "tickangle": 0},
                       legend={"title": t("fnd_legend_part", lang), "traceorder": "normal"},
                       margin={"t": 60, "b": 50, "l": 10, "r": 10}, font=_font())
+    return fig
+
+
+# --- multi-year projection (A-10 chained; RULES.md §7) ------------------------------------------------
+
+def _projection_value(kind: str, v, lang: str, unit: str) -> str:
+    if v is None or v != v:
+        return "—"
+    if kind == "money":
+        return money(v, lang, unit)
+    if kind == "months":
+        return t("months_unit", lang, v=v)
+    return f"{v:.3f}"
+
+
+def projection_chart(years: pd.DataFrame, schemes, key: str, kind: str, low: float, high: float,
+                     lang: str = "zh", unit: str = "yuan") -> go.Figure:
+    """One output of dip_model.projection per year and scheme; months of payment over the shaded
+    guidance band, the first year out of the band marked."""
+    div = scale(unit) if kind == "money" else 1.0
+    fig = go.Figure()
+    if key == "months_of_payment":
+        fig.add_hrect(y0=low, y1=high, fillcolor="#48bb78", opacity=0.18, line_width=0, layer="below")
+        fig.add_scatter(x=[1], y=[None], mode="markers", hoverinfo="skip", name=t("fnd_band_label", lang, low=low, high=high),
+                        marker={"symbol": "square", "size": 14, "color": "rgba(72, 187, 120, 0.35)"})
+    for s in schemes:
+        part = years[years["scheme"] == s]
+        fig.add_scatter(x=part["year"], y=part[key] / div, name=t(s, lang), mode="lines+markers",
+                        line={"color": PROJECTION_COLORS[s], "width": 3}, marker={"size": 9},
+                        customdata=[_projection_value(kind, v, lang, unit) for v in part[key]],
+                        hovertemplate=t("prj_year_n", lang, n="%{x}") + "<br>" + t(s, lang) + "：%{customdata}<extra></extra>")
+        if key in ("months_of_payment", "fund_closing_balance"):
+            hit = part[part["first_out_of_band"]]
+            if len(hit):
+                r = hit.iloc[0]
+                fig.add_scatter(x=[r["year"]], y=[r[key] / div], mode="markers+text", showlegend=False,
+                                marker={"symbol": "x", "size": 18, "color": "#c53030", "line": {"width": 2}},
+                                text=[t("prj_breach_mark", lang, n=int(r["year"]))], textposition="bottom right",
+                                textfont={"color": "#c53030"}, hoverinfo="skip")
+    if key == "fund_closing_balance":
+        fig.add_hline(y=0, line_color="#c53030", line_dash="dot")
+    axis = {"pv": t("prj_axis_pv", lang), "money": t("fnd_axis_money_" + unit, lang), "months": t("fnd_axis_months", lang)}[kind]
+    ticks = sorted(years["year"].unique())
+    fig.update_layout(title=t(f"prj_chart_{key}", lang), height=360, margin={"t": 50, "b": 40, "l": 10, "r": 10},
+                      xaxis={"title": t("prj_axis_year", lang), "tickmode": "array", "tickvals": ticks,
+                             "ticktext": [t("prj_year_n", lang, n=y) for y in ticks]},
+                      yaxis={"title": axis, "automargin": True,
+                             "tickformat": ",.3f" if kind == "pv" else ",.1f" if kind == "months" else ",.0f"},
+                      legend={"orientation": "h", "y": -0.25}, font=_font())
     return fig
 
 

@@ -217,6 +217,11 @@ class Scenario:
         """payment_changes() against the baseline; None without a baseline."""
         return None if self.base is None else charts.payment_changes(self.res.hospitals, self.base.hospitals)
 
+    def projection(self):
+        if not hasattr(self, "_projection_cache"):
+            self._projection_cache = _projection(self.res)
+        return self._projection_cache
+
     def figures(self, top_n: int = 10) -> list[tuple[str, str, object, tuple[int, int]]]:
         """The report's charts: (key, heading, figure sized for a page, (width, height) in px)."""
         lang, res, base = self.lang, self.res, self.base
@@ -235,7 +240,23 @@ class Scenario:
         high = float(res.params.get("fund_balance.guidance_months_high"))
         out.append(("fund", t("rep_fund", lang), charts.fund_months(res, base, self.schemes, low, high, lang),
                     (1400, 800)))
+        proj = self.projection()
+        if proj is not None:
+            out.append(("fund_path", t("rep_fund_path", lang, n=int(proj.years["year"].max())),
+                        charts.projection_chart(proj.years, self.schemes, "months_of_payment", "months", low, high,
+                                                lang, self.unit), (1400, 800)))
         return [(k, head, print_figure(fig, h), (w, h)) for k, head, fig, (w, h) in out]
+
+
+def _projection(res):
+    """The scenario carried forward under the default projection assumptions (dip_model.projection);
+    None when a projected year cannot be settled (the reason is in the projection page)."""
+    from ..errors import DipError
+    from ..projection import project
+    try:
+        return project(res.data, res.params)
+    except DipError:
+        return None
 
 
 def print_figure(fig, height: int):
