@@ -19,7 +19,13 @@ PAGES = [  # (file, title key, icon)
     ("pages/hospitals.py", "nav_hospitals", ":material/local_hospital:"),
     ("pages/bands.py", "nav_bands", ":material/show_chart:"),
     ("pages/fund.py", "nav_fund", ":material/savings:"),
+    ("pages/projection.py", "nav_projection", ":material/trending_up:"),
+    ("pages/sensitivity.py", "nav_sensitivity", ":material/tune:"),
+    ("pages/uncertainty.py", "nav_uncertainty", ":material/ssid_chart:"),
+    ("pages/hospital_forecast.py", "nav_hospital_forecast", ":material/query_stats:"),
     ("pages/scenarios.py", "nav_scenarios", ":material/bookmarks:"),
+    ("pages/reports.py", "nav_reports", ":material/description:"),
+    ("pages/present.py", "nav_present", ":material/slideshow:"),
     ("pages/data.py", "nav_data", ":material/folder_open:"),
     ("pages/rules.py", "nav_rules", ":material/gavel:"),
 ]

@@ -1,4 +1,4 @@
-"""Command line: python -m dip_model {run, validate, explain, synth, params, import}."""
+"""Command line: python -m dip_model {run, validate, explain, synth, params, import, report, statements, forecast, sensitivity, sweep, montecarlo, hospital-forecast}."""
 from __future__ import annotations
 
 import argparse
@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     pa.set_defaults(fn=_params)
     from .importer import add_import_parser
     add_import_parser(sub)
+    from .cli_report import add_report_parsers
+    add_report_parsers(sub)
+    from .cli_uncertainty import add_uncertainty_parsers
+    add_uncertainty_parsers(sub)
+    from .cli_analysis import add_analysis_parsers
+    add_analysis_parsers(sub)
     return ap
 
 
