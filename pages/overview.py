@@ -133,12 +133,14 @@ try:
 
     st.subheader(t("ovw_wf_header"))
     st.caption(t("ovw_wf_caption"))
-    cols = st.columns(len(schemes))
-    for col, scheme in zip(cols, schemes):
-        with col:
-            fig = waterfall(res.summary["schemes"][scheme], scheme)
-            st.plotly_chart(fig, width="stretch", key=f"ovw_wf_{scheme}")
-            download_png(fig, t("ovw_wf_file", scheme=t(scheme)), f"ovw_wf_{scheme}")
+    # drawn on request: the cards come first on a cold start (the budget page always shows it)
+    if st.toggle(t("ovw_wf_toggle"), key="ovw_wf_show"):
+        cols = st.columns(len(schemes))
+        for col, scheme in zip(cols, schemes):
+            with col:
+                fig = waterfall(res.summary["schemes"][scheme], scheme)
+                st.plotly_chart(fig, width="stretch", key=f"ovw_wf_{scheme}")
+                download_png(fig, t("ovw_wf_file", scheme=t(scheme)), f"ovw_wf_{scheme}")
 
     with st.expander(t("ovw_table_header")):
         table = headline_table(res, base, schemes)

@@ -62,6 +62,9 @@ def test_overview_cards_and_waterfall_are_the_engines(city, data, monkeypatch):
             assert shown.startswith(":")
     budget = [m.value for m in _metrics(at, "总额预算")]
     assert budget == [money(res.summary["schemes"][s]["budget_total"], "zh", "wan") for s in schemes]
+    assert not _charts(at)                                                # cards first; the waterfall on request
+    at.toggle(key="ovw_wf_show").set_value(True).run()
+    assert len(_charts(at)) == 2
     for spec, s in zip(_charts(at), schemes):                             # one waterfall per scheme
         wf = spec["data"][0]
         F = res.summary["schemes"][s]["dip_fund_payable"]
@@ -74,6 +77,7 @@ def test_overview_cards_and_waterfall_are_the_engines(city, data, monkeypatch):
 def test_overview_follows_the_scheme_filter(city, monkeypatch):
     at = _open(city, monkeypatch, "pages/overview.py", lang="en", scheme="resident")
     assert not at.error
+    at.toggle(key="ovw_wf_show").set_value(True).run()
     assert len(at.metric) == 7 and len(_charts(at)) == 1
     assert "Resident" in _charts(at)[0]["layout"]["title"]["text"]
 
