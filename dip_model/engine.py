@@ -19,6 +19,7 @@ from .prepare import Prepared, prepare_cases, prepare_history
 from .catalogue import Reference, build_reference, catalogue_reports
 from .dataset import SCHEMES, DataSet
 from .fund_balance import fund_balance
+from .hospital_data import with_overrides
 from .messages import Message
 from .params import Params, load_params
 from .risk_sharing import Bands, apply_bands
@@ -130,7 +131,7 @@ def simulate(data: DataSet, params: Params | dict | str | None = None) -> "Resul
 def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = None) -> "Results":
     """The hospital-level stage. `st.agg` may be a scaled copy and `fund` a replacement fund table: the
     projection and the Monte Carlo draws settle modified aggregates this way (dataclasses.replace)."""
-    h = data.hospitals
+    h = with_overrides(data.hospitals, p)                                    # scenario assessment / violations
     fund = data.fund if fund is None else fund
     fund_rows = fund.set_index("scheme")
     agg, ref = st.agg, st.ref
@@ -260,7 +261,9 @@ def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = 
         }
         if unfunded > 0:
             warnings.append(Message("unfunded_overrun", scheme=s, amount=unfunded))
-    return Results(summary, table, months, data, st, p)
+    res = Results(summary, table, months, data, st, p)
+    res.hospital_data = h
+    return res
 
 
 def _opt(v):
@@ -273,6 +276,7 @@ class Results:
     def __init__(self, summary, hospitals, monthly, data, stage, params):
         self.summary, self.hospitals, self.monthly = summary, hospitals, monthly
         self.data, self.stage, self.params = data, stage, params
+        self.hospital_data = data.hospitals       # hospitals.csv with the scenario's hospital_data values
 
     @cached_property
     def cases(self) -> pd.DataFrame:

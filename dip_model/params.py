@@ -276,6 +276,12 @@ def validate_params(p: Params) -> None:
         _num(f"coefficients.level.{k}", x, 0)
     _num("coefficients.bonus_cap", g("coefficients.bonus_cap"), 0)
     _num("assessment_share", g("assessment_share"), 0, 1)
+    for name in ("assessment_score", "violation_amount"):
+        m = g(f"hospital_data.{name}")
+        if not isinstance(m, Mapping):
+            raise ParameterError(f"parameter 'hospital_data.{name}' must be a mapping hospital_id → value")
+        for k, x in m.items():
+            _num(f"hospital_data.{name}.{k}", x, 0)
     _num("point_value.decimals", g("point_value.decimals"), 0, 10)
     _num("point_value.quality_iqr_k", g("point_value.quality_iqr_k"), 0)
     for scheme in ("employee", "resident"):

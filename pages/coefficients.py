@@ -238,7 +238,7 @@ def _level(res) -> None:
 def _hospital_frame(res) -> pd.DataFrame:
     """One row per hospital: coefficients from the results (sums over the schemes chosen in the sidebar),
     flags, A-23 metrics and assessment scores from the data."""
-    h = res.data.hospitals.reset_index(drop=True)
+    h = res.hospital_data.reset_index(drop=True)          # with the scenario's assessment scores
     m = res.stage.agg.metrics.reset_index(drop=True)
     per = res.hospitals.drop_duplicates("hospital_id").set_index("hospital_id")
     chosen = res.hospitals[res.hospitals["scheme"].isin(widgets.scheme_list())]
@@ -372,6 +372,55 @@ def _level_inputs() -> None:
 def _assessment_inputs() -> None:
     with st.columns(3)[0]:
         widgets.number("assessment_share", step=0.5, fmt="%.2f", min_value=0.0, max_value=100.0, percent=True)
+    _hospital_data_inputs()
+
+
+def _set_hospital_value(path: str, hid: str, new: float, data_value: float) -> None:
+    """Keep a per-hospital scenario value only where it differs from hospitals.csv."""
+    cur = dict(state.get_value(path) or {})
+    if abs(new - data_value) < 1e-9:
+        cur.pop(hid, None)
+    else:
+        cur[hid] = new
+    if cur != (state.get_value(path) or {}):
+        state.set_value(path, cur)
+
+
+def _hospital_data_inputs() -> None:
+    """What-if assessment scores (K-9) and violation amounts (A-35, A-36) of one hospital at a time
+    (hospital_data.*): the data's figures stay as they are; the scenario carries the difference."""
+    h = state.dataset().hospitals.set_index("hospital_id")
+    st.markdown(f"**{t('gc_hd_title')}**")
+    st.caption(t("gc_hd_note"))
+    c = st.columns([3, 2, 2])
+    names = h["name"].to_dict()
+    hid = c[0].selectbox(t("gc_hd_hospital"), list(names), key="gc_hd_hospital",
+                         format_func=lambda x, n=names: f"{x} {n[x]}")
+    row = h.loc[hid]
+    scores = state.get_value("hospital_data.assessment_score") or {}
+    viol = state.get_value("hospital_data.violation_amount") or {}
+    top = float(row["assessment_max"])
+    score = c[1].number_input(t("gc_hd_score", top=top), min_value=0.0, max_value=top, step=1.0,
+                              value=float(scores.get(hid, row["assessment_score"])),
+                              help=widgets.param_help("hospital_data.assessment_score"),
+                              key=state.widget_key("hd_score", hid))
+    amount = c[2].number_input(t("gc_hd_violation"), min_value=0.0, step=1000.0, format="%.2f",
+                               value=float(viol.get(hid, row["violation_amount"])),
+                               help=widgets.param_help("hospital_data.violation_amount"),
+                               key=state.widget_key("hd_viol", hid))
+    _set_hospital_value("hospital_data.assessment_score", hid, score, float(row["assessment_score"]))
+    _set_hospital_value("hospital_data.violation_amount", hid, amount, float(row["violation_amount"]))
+    scores = state.get_value("hospital_data.assessment_score") or {}
+    viol = state.get_value("hospital_data.violation_amount") or {}
+    if scores or viol:
+        listed = [t("gc_hd_item_score", id=k, v=v, was=float(h.loc[k, "assessment_score"])) for k, v in scores.items()]
+        listed += [t("gc_hd_item_viol", id=k, v=v, was=float(h.loc[k, "violation_amount"])) for k, v in viol.items()]
+        st.caption(t("gc_hd_list", items=t("gc_sep").join(listed)))
+        if st.button(t("gc_hd_clear"), key="gc_hd_clear"):
+            state.set_value("hospital_data.assessment_score", {})
+            state.set_value("hospital_data.violation_amount", {})
+            state.set_values(state.values())          # input widgets start afresh from the data
+            st.rerun()
 
 
 st.title(t("nav_coefficients"))

@@ -174,3 +174,26 @@ def test_aggregations_match_the_case_table(data):
     assert list(sp["case_id"]) == list(want["case_id"]) or sorted(sp["case_id"]) == sorted(want["case_id"])
     assert sp["score"].to_numpy() == pytest.approx(want["raw_score"].to_numpy())
     assert set(ag.ratio_edges(0.05, 20, (0.5, 2.0))) >= {0.05, 0.5, 2.0, 20.0}
+
+
+def test_scenario_assessment_score_and_violation_for_one_hospital(city, data, monkeypatch):
+    at = _open(city, monkeypatch, COEFS)
+    _ok(at)
+    h = data.hospitals.set_index("hospital_id")
+    hid = next(i for i in h.index if not (h.loc[i, "is_new"] or h.loc[i, "suspended"] or h.loc[i, "fraud_penalized"]))
+    at.selectbox(key="gc_hd_hospital").set_value(hid).run()
+    new_score = float(h.loc[hid, "assessment_max"]) * 0.5
+    next(n for n in at.number_input if "hd_score" in n.key).set_value(new_score).run()
+    next(n for n in at.number_input if "hd_viol" in n.key).set_value(12345.0).run()
+    _ok(at)
+    want = {"assessment_score": {hid: new_score}, "violation_amount": {hid: 12345.0}}
+    assert at.session_state["scenario_values"]["hospital_data"] == want
+    res = dip_model.simulate(data, {"hospital_data": want})
+    row = res.hospitals[res.hospitals["hospital_id"] == hid].iloc[0]
+    assert row["assessment_coef"] == pytest.approx(0.5)
+    table = next(d.value for d in at.dataframe if "考核得分" in d.value.columns).set_index("医院编码")
+    assert table.loc[hid, "考核系数"] == pytest.approx(0.5) and table.loc[hid, "考核得分"] == new_score
+    assert any(hid in c.value and "12,345.00" in c.value for c in at.caption)
+    at.button(key="gc_hd_clear").click().run()
+    _ok(at)
+    assert "hospital_data" not in at.session_state["scenario_values"]

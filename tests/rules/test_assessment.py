@@ -42,3 +42,24 @@ def test_zero_assessment_keeps_92_percent(tmp_path):
     fund = [fund_row("employee", prior_expenditure=5000, prior_revenue=5000)]
     res = run(tmp_path, hs, one_case_each(hs), fund=fund)
     assert hosp_of(res, "S")["score_fund"] == approx(4600)    # 1 000 × 0.92 × 10 × 0.5
+
+
+def test_scenario_assessment_scores_replace_the_data(tmp_path):
+    """hospital_data.assessment_score: a what-if score for one hospital, the others keep hospitals.csv.
+    A: 45 → 40 of 50 gives a = 0.8; score fund (1 000 × 0.92 + 1 000 × 0.08 × 0.8) × 10 × 0.5 = 4 920."""
+    import dip_model
+    hs = [hospital("A", assessment_score=45, assessment_max=50), hospital("B", assessment_score=72)]
+    fund = [fund_row("employee", prior_expenditure=10000, prior_revenue=10000)]
+    res = run(tmp_path, hs, one_case_each(hs), {"hospital_data": {"assessment_score": {"A": 40}}}, fund=fund)
+    assert hosp_of(res, "A")["assessment_coef"] == approx(0.8)
+    assert hosp_of(res, "B")["assessment_coef"] == approx(0.72)
+    assert hosp_of(res, "A")["score_fund"] == approx(4920.0)
+    assert res.hospital_data.set_index("hospital_id").loc["A", "assessment_score"] == 40
+    assert res.data.hospitals.set_index("hospital_id").loc["A", "assessment_score"] == 45   # data untouched
+    data = dip_model.load_data(tmp_path)
+    with pytest.raises(dip_model.ParameterError, match="unknown hospital"):
+        dip_model.simulate(data, {"hospital_data": {"assessment_score": {"Z9": 50}}})
+    with pytest.raises(dip_model.ParameterError, match="above its maximum"):
+        dip_model.simulate(data, {"hospital_data": {"assessment_score": {"A": 51}}})
+    with pytest.raises(dip_model.ParameterError, match="hospital_data.violation_amount.B"):
+        dip_model.simulate(data, {"hospital_data": {"violation_amount": {"B": -1}}})

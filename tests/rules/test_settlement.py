@@ -245,6 +245,18 @@ def test_cap_compared_total_i13(tmp_path, i13, cut_h1, final_h1, final_h2):
     assert hosp_of(res, "H2")["final_payment"] == approx(final_h2)
 
 
+def test_scenario_violation_amount_equals_the_same_figure_in_the_data(tmp_path):
+    """hospital_data.violation_amount set in the scenario gives what the same amount in hospitals.csv
+    gives (I-13 after bands: violation 200 × r 0.5 = 100, cap 60 shared 360 : 300)."""
+    hs, cs = cap_city()
+    res = run(tmp_path, hs, cs, {"hospital_data": {"violation_amount": {"H1": 200}}}, fund=[fund_of(6000)],
+              level_costs=CAP_COSTS)
+    h1 = hosp_of(res, "H1")
+    assert h1["violation_deduction"] == approx(100)
+    assert h1["final_payment"] == approx(3360 - 60 * 360 / 660 - 100)
+    assert hosp_of(res, "H2")["final_payment"] == approx(2700 - 60 * 300 / 660)
+
+
 def test_no_sharing_for_fraud_retained_kept_when_suspended(tmp_path):
     hs, cs = cap_city(h1={"fraud_penalized": True}, h2={"suspended": True})
     res = run(tmp_path, hs, cs, fund=[fund_of(6000)], level_costs=CAP_COSTS)
