@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from . import yamlio
 
@@ -106,19 +105,7 @@ def load_assumptions(source: str | Path | Mapping | None = None, base: Assumptio
     """Merge a user's assumption file (or mapping) over rulesets/projection.yaml, then validate."""
     meta = base.meta if base is not None else _load_meta()
     values = copy.deepcopy(base.values) if base is not None else _values(meta)
-    user: Any = source
-    if isinstance(source, (str, Path)):
-        try:
-            with open(source, encoding="utf-8-sig") as f:
-                user = yamlio.safe_load(f)
-        except OSError as err:
-            raise ParameterError(f"{source}: cannot read the assumption file ({err.strerror})") from None
-        except yaml.YAMLError as err:
-            raise ParameterError(f"{source}: not valid YAML ({err})") from None
-    if user is None:
-        user = {}
-    if not isinstance(user, Mapping):
-        raise ParameterError("the assumption file must be a mapping of names to values")
+    user = yamlio.read_mapping(source, "assumption file")
     _merge(meta, values, _str_keys(user), "", set())
     a = Assumptions(values, meta)
     validate_assumptions(a)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from . import yamlio
 
@@ -145,19 +144,7 @@ def load_params(source: str | Path | Mapping | None = None, ruleset: str = DEFAU
     meta = base.meta if base is not None else load_ruleset(ruleset)
     values = copy.deepcopy(base.values) if base is not None else _values(meta)
     given = set(base.given) if base is not None else set()
-    user: Any = source
-    if isinstance(source, (str, Path)):
-        try:
-            with open(source, encoding="utf-8-sig") as f:
-                user = yamlio.safe_load(f)
-        except OSError as err:
-            raise ParameterError(f"{source}: cannot read the parameter file ({err.strerror})") from None
-        except yaml.YAMLError as err:
-            raise ParameterError(f"{source}: not valid YAML ({err})") from None
-    if user is None:
-        user = {}
-    if not isinstance(user, Mapping):
-        raise ParameterError("the parameter file must be a mapping of names to values")
+    user = yamlio.read_mapping(source, "parameter file")
     _merge(meta, values, user, "", given)
     params = Params(values, meta, frozenset(given))
     _reconcile(params, user)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from . import yamlio
 
@@ -106,19 +105,7 @@ def load_uncertainty(source: str | Path | Mapping | None = None, base: Uncertain
     out of range are refused with the parameter's name."""
     meta = base.meta if base is not None else _read_meta()
     values = dict(base.values) if base is not None else _flatten(meta)
-    user: Any = source
-    if isinstance(source, (str, Path)):
-        try:
-            with open(source, encoding="utf-8-sig") as f:
-                user = yamlio.safe_load(f)
-        except OSError as err:
-            raise ParameterError(f"{source}: cannot read the uncertainty file ({err.strerror})") from None
-        except yaml.YAMLError as err:
-            raise ParameterError(f"{source}: not valid YAML ({err})") from None
-    if user is None:
-        user = {}
-    if not isinstance(user, Mapping):
-        raise ParameterError("the uncertainty file must be a mapping of names to values")
+    user = yamlio.read_mapping(source, "uncertainty file")
     for path, v in _user_paths(user).items():
         if path not in values:
             raise ParameterError(f"unknown uncertainty parameter '{path}'")
