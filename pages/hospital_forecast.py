@@ -271,9 +271,4 @@ def page() -> None:
     st.caption(t("hf_note", sd=fc.volume_sd, src=t(f"hf_sd_{fc.volume_sd_source}")))
 
 
-try:
-    page()
-except dip_model.DipError as e:
-    st.error(str(e))
-except Exception as e:  # never show a traceback
-    st.error(t("unexpected", kind=type(e).__name__))
+state.run_page(page)

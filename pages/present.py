@@ -79,9 +79,4 @@ def page() -> None:
         st.plotly_chart(big, width="stretch", key=f"prs_fig_{step}", theme=None, config={"displayModeBar": False})
 
 
-try:
-    page()
-except dip_model.DipError as e:
-    st.error(str(e))
-except Exception as e:  # never show a traceback
-    st.error(t("unexpected", kind=type(e).__name__))
+state.run_page(page)

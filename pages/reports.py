@@ -131,9 +131,4 @@ def page() -> None:
                f"{t('rep_params_fp')} {sc.params_fingerprint}")
 
 
-try:
-    page()
-except dip_model.DipError as e:
-    st.error(str(e))
-except Exception as e:  # never show a traceback
-    st.error(t("unexpected", kind=type(e).__name__))
+state.run_page(page)

@@ -246,9 +246,4 @@ def page() -> None:
     st.caption(t("unc_note"))
 
 
-try:
-    page()
-except dip_model.DipError as e:
-    st.error(str(e))
-except Exception as e:  # never show a traceback
-    st.error(t("unexpected", kind=type(e).__name__))
+state.run_page(page)

@@ -231,3 +231,15 @@ def sync_query() -> None:
         want["name"] = st.session_state[K_NAME]
     if dict(st.query_params) != want:
         st.query_params.from_dict(want)
+
+
+def run_page(page) -> None:
+    """Draw a page: a data or rule problem shows as its message, anything else as a short notice, never
+    as a traceback (Streamlit's stop and rerun pass through: they are not Exceptions)."""
+    from ui.i18n import t
+    try:
+        page()
+    except dip_model.DipError as err:
+        st.error(str(err))
+    except Exception as exc:  # never show a traceback
+        st.error(t("unexpected", kind=type(exc).__name__))
