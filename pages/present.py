@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-import dip_model
 from dip_model.report import Scenario, charts
 from ui import state
 from ui.cards import unit
