@@ -160,3 +160,8 @@ def validate_assumptions(a: Assumptions) -> None:
         raise ParameterError(f"assumption 'points_race.elasticity' = {e} must not be negative (0 = off)")
     _number("points_race.max_volume_growth", a.get("points_race.max_volume_growth"), -1, True)
     _number("points_race.initial_point_value_change", a.get("points_race.initial_point_value_change"), -1, False)
+    for name in ("volume_growth_sd", "cost_growth_sd", "revenue_growth_sd"):
+        v = a.get(f"spread.{name}")
+        _number(f"spread.{name}", v, None, False)
+        if not 0 <= v <= 0.5:
+            raise ParameterError(f"assumption 'spread.{name}' = {v} must be between 0 and 0.5")

@@ -58,6 +58,14 @@ def _forecast(a) -> int:
         for _, r in cmp["summary"].iterrows():
             print(f"points race, {r['setting']} {r['scheme']}: point value {r['pv_change']:+.2%} over the "
                   f"projection ({r['effect']})")
+    if a.draws:
+        from .projection_fan import projection_fan
+        fan = projection_fan(data, p, asm, draws=a.draws, seed=a.seed, scheduler=a.scheduler, address=a.address)
+        fan.bands.to_csv(out / "bands.csv", index=False)
+        fan.risk.to_csv(out / "risk.csv", index=False)
+        for _, r in fan.risk[fan.risk["year"] == fan.risk["year"].max()].iterrows():
+            print(f"{r['scheme']}, year {r['year']}: outside the guidance band in {r['share_out_of_band']:.0%} of "
+                  f"{a.draws} draws, negative in {r['share_negative']:.0%}")
     print(f"forecast written to {out} in {time.perf_counter() - t0:.2f} s")
     return 0
 
@@ -121,6 +129,9 @@ def add_analysis_parsers(sub) -> None:
     f.add_argument("--years", type=int, default=None, help="1 to 5 (default: the assumptions' years)")
     f.add_argument("--assumptions", default=None, help="projection assumptions YAML merged over the built-in ones")
     f.add_argument("--elasticity", type=float, default=None, help="points-race volume response (0 = off)")
+    f.add_argument("--draws", type=int, default=0, help="also draw N projections with year-to-year shocks "
+                   "(spread.* assumptions): bands.csv, risk.csv")
+    f.add_argument("--seed", type=int, default=0)
     f.set_defaults(fn=_forecast)
     s = sub.add_parser("sensitivity", help="tornado of one output over the parameters (and a one-way sweep)")
     _common(s)

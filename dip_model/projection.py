@@ -66,7 +66,11 @@ def band_status(closing: float, months: float, low: float, high: float) -> str:
     return "below" if months < low else "above" if months > high else "in"
 
 
-def next_fund(summary: dict, a: Assumptions, year: int) -> pd.DataFrame:
+def _shock(shocks: dict | None, key: str, year: int) -> float:
+    return float(shocks[key][year - 2]) if shocks else 0.0
+
+
+def next_fund(summary: dict, a: Assumptions, year: int, revenue_shock: float = 0.0) -> pd.DataFrame:
     """Fund table of year `year` from the results of year `year − 1` (RULES.md §7, A-10, A-11)."""
     rows = []
     for s, v in summary["schemes"].items():
@@ -77,6 +81,7 @@ def next_fund(summary: dict, a: Assumptions, year: int) -> pd.DataFrame:
         g_r = a.at("revenue_growth", year, s)
         if g_r is None:
             g_r = v["revenue_growth"] if v["revenue_growth"] is not None else 0.0   # keep the data year's g_R
+        g_r += revenue_shock
         g_o = a.at("other_lines_growth", year)
         rows.append({"scheme": s, "prior_expenditure": v["fund_expenditure"], "prior_revenue": r_t,
                      "revenue": r_t * (1.0 + g_r), "revenue_growth": g_r,
@@ -127,8 +132,11 @@ def _later_years(p: Params) -> Params:
 
 
 def project(data: DataSet, params: Params | dict | str | None = None,
-            assumptions: Assumptions | dict | str | None = None, years: int | None = None) -> Projection:
-    """Chain `years` years (default: the assumptions' `years`) from the data year, per scheme."""
+            assumptions: Assumptions | dict | str | None = None, years: int | None = None,
+            shocks: dict | None = None) -> Projection:
+    """Chain `years` years (default: the assumptions' `years`) from the data year, per scheme.
+    `shocks` (projection_fan) adds a drawn amount per year to the growth rates: {"volume": [...],
+    "cost": [...], "revenue": [...]}, entry 0 for year 2."""
     p = params if isinstance(params, Params) else load_params(params)
     a = assumptions if isinstance(assumptions, Assumptions) else load_assumptions(assumptions)
     n_years = int(years if years is not None else a.years)
@@ -157,14 +165,14 @@ def project(data: DataSet, params: Params | dict | str | None = None,
         pv_now, pv_prev = pv_hist[-1]
         change = np.array([pv_now[SCHEMES[i]] / pv_prev[SCHEMES[i]] - 1.0
                            if pv_prev.get(SCHEMES[i]) else 0.0 for i in scheme_hs]) if e else np.zeros(n_hs)
-        growth = base_hs - e * np.nan_to_num(change)                  # the points race (0 = off)
+        growth = base_hs + _shock(shocks, "volume", year) - e * np.nan_to_num(change)   # points race (0 = off)
         if cap is not None:
             growth = np.minimum(growth, float(cap))
         growth = np.maximum(growth, MIN_GROWTH)
         volume = volume * (1.0 + growth)
-        cost_f *= 1.0 + a.at("cost_growth", year)
+        cost_f *= 1.0 + a.at("cost_growth", year) + _shock(shocks, "cost", year)
         drift += a.at("ratio_drift", year)
-        fund = next_fund(res.summary, a, year)                        # A-10: E₋₁ = last year's spending
+        fund = next_fund(res.summary, a, year, _shock(shocks, "revenue", year))   # A-10: E₋₁ = last year's spending
         try:
             res = settle(data, scale_stage(st, volume, cost_f, drift), p_later, fund=fund)
         except BudgetError as err:
