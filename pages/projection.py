@@ -5,6 +5,7 @@ Every figure is read from dip_model; this page only gathers the assumptions and 
 from __future__ import annotations
 
 import json
+import time
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,6 +14,7 @@ import streamlit as st
 import dip_model
 from dip_model.assumptions import LEVELS, load_assumptions
 from dip_model.projection import points_race_comparison, project
+from dip_model.projection_fan import projection_fan
 from dip_model.report import charts
 from ui import state
 from ui.cards import scale, unit
@@ -98,6 +100,11 @@ def assumption_inputs() -> tuple[object | None, str | None]:
             asm_number(a, "points_race.max_volume_growth", allow_none="prj_placeholder_no_cap")
         with cols[2]:
             asm_number(a, "points_race.initial_point_value_change")
+        st.markdown(f"**{t('prj_fan_spread_header')}**")
+        cols = st.columns(3)
+        for col, name in zip(cols, ("volume_growth_sd", "cost_growth_sd", "revenue_growth_sd")):
+            with col:
+                asm_number(a, f"spread.{name}", step=0.1, min_value=0.0)
         st.caption(t("prj_assumption_note"))
     try:
         return a0.with_values(asm_values()), None
@@ -237,6 +244,46 @@ def race_section(data, p, a, schemes: list) -> None:
     st.caption(t("prj_race_note"))
 
 
+def fan_section(data, p, a, schemes: list, low: float, high: float) -> None:
+    """Projection bands: P10–P90 of the months of payment over the years, and how often the balance
+    leaves the guidance band (dip_model.projection_fan); run on request, shown while the inputs hold."""
+    st.subheader(t("prj_fan_title"))
+    st.caption(t("prj_fan_intro"))
+    c = st.columns([1, 1, 2])
+    draws = c[0].number_input(t("prj_fan_draws"), min_value=10, max_value=1000, value=100, step=10,
+                              key=state.widget_key("prj", "fan_draws"))
+    seed = c[1].number_input(t("prj_fan_seed"), min_value=0, value=0, step=1, key=state.widget_key("prj", "fan_seed"))
+    key = (data.version or data.source, *_key(p, a), int(draws), int(seed))
+    with c[2]:
+        st.write("")
+        run = st.button(t("prj_fan_run"), key="prj_fan_run", type="primary")
+    if run:
+        with st.spinner(t("prj_fan_running", n=int(draws))):
+            t0 = time.perf_counter()
+            fan = projection_fan(data, p, a, draws=int(draws), seed=int(seed))
+            st.session_state["prj_fan"] = (key, fan.bands, fan.risk, time.perf_counter() - t0)
+    kept = st.session_state.get("prj_fan")
+    if kept is None:
+        return
+    if kept[0] != key:
+        st.info(t("prj_fan_stale"))
+        return
+    _, bands, risk, secs = kept
+    st.caption(t("prj_fan_done", n=int(draws), s=secs))
+    fig = charts.projection_fan_chart(bands, schemes, low, high, current_lang())
+    st.plotly_chart(fig, width="stretch", key="prj_fan_chart")
+    download_png(fig, t("prj_fan_file"), "prj_fan_png")
+    r = risk[risk["scheme"].isin(schemes)]
+    table = pd.DataFrame({t("prj_col_year"): r["year"].map(lambda y: t("prj_year_n", n=y)),
+                          t("prj_col_scheme"): r["scheme"].map(lambda x: t(x)),
+                          t("prj_fan_col_below"): (r["share_below"] * 100).round(1),
+                          t("prj_fan_col_above"): (r["share_above"] * 100).round(1),
+                          t("prj_fan_col_negative"): (r["share_negative"] * 100).round(1),
+                          t("prj_fan_col_out"): (r["share_out_of_band"] * 100).round(1)})
+    st.dataframe(table, hide_index=True, width="stretch")
+    download_excel(table, t("prj_fan_file"), "prj_fan_table")
+
+
 # --- page ------------------------------------------------------------------------------------------
 
 st.title(t("nav_projection"))
@@ -278,6 +325,7 @@ try:
         st.dataframe(wide, hide_index=True, width="stretch", column_config={
             c: st.column_config.NumberColumn(format="%.2f") for c in wide.columns[2:]})
         download_excel(wide, t("prj_hosp_file"), "prj_hosp")
+    fan_section(data, p, a, schemes, low, high)
     race_section(data, p, a, schemes)
 except dip_model.DipError as exc:
     st.error(str(exc))

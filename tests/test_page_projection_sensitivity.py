@@ -1,6 +1,7 @@
 """AppTest checks of the projection and sensitivity pages: they render in both languages and the figures
 they draw are dip_model's (projection, points race, tornado, one-way sweep)."""
 import base64
+import json
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,25 @@ def test_points_race_on_the_page(city, data, monkeypatch):
     sm = cmp["summary"][cmp["summary"]["scheme"] == "employee"]
     assert list(table["对点值下滑的作用"]) == [{"reference": "参照", "damps": "抑制", "amplifies": "加剧",
                                            "no_effect": "无影响"}[e] for e in sm["effect"]]
+
+
+def test_projection_bands_on_the_page(city, data, monkeypatch):
+    at = _page(city, monkeypatch, "projection")
+    at.number_input(key="w:0:zh:prj:fan_draws").set_value(20)
+    at.number_input(key="w:0:zh:prj:fan_seed").set_value(4)
+    at.button(key="prj_fan_run").click().run()
+    assert not at.exception and not at.error
+    from dip_model.projection_fan import projection_fan
+    fan = projection_fan(data, dip_model.load_params(), load_assumptions(), draws=20, seed=4)
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if "预测区间" in json.loads(c.proto.spec)["layout"]["title"]["text"])
+    want = fan.bands[(fan.bands["metric"] == "months_of_payment") & (fan.bands["scheme"] == "resident")]
+    assert np.allclose(_decode(_trace(spec, "居民医保 P50")["y"]), want["p50"].to_numpy(), rtol=1e-12)
+    risk = next(d.value for d in at.dataframe if "在指导区间外的抽样占比（%）" in d.value.columns)
+    assert np.allclose(risk["在指导区间外的抽样占比（%）"].to_numpy(),
+                       (fan.risk["share_out_of_band"] * 100).round(1).to_numpy())
+    at.number_input(key="w:0:zh:prj:fan_seed").set_value(5).run()          # stale: asks to run again
+    assert any("重新计算" in i.value for i in at.info)
 
 
 def test_projection_page_in_english(city, monkeypatch):

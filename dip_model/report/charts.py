@@ -305,6 +305,35 @@ def projection_chart(years: pd.DataFrame, schemes, key: str, kind: str, low: flo
     return fig
 
 
+def projection_fan_chart(bands: pd.DataFrame, schemes, low: float, high: float, lang: str = "zh") -> go.Figure:
+    """Months of payment per year: the P10–P90 band and P50 of the drawn projections (projection_fan),
+    the plain projection dotted, over the shaded 6–9-month guidance band (A-3)."""
+    b = bands[bands["metric"] == "months_of_payment"]
+    fig = go.Figure()
+    fig.add_hrect(y0=low, y1=high, fillcolor="#48bb78", opacity=0.15, line_width=0, layer="below")
+    fill = {"employee": "rgba(43, 108, 176, 0.18)", "resident": "rgba(217, 130, 43, 0.22)"}
+    for s in schemes:
+        part = b[b["scheme"] == s].sort_values("year")
+        x = part["year"].tolist()
+        fig.add_scatter(x=x + x[::-1], y=part["p90"].tolist() + part["p10"].tolist()[::-1], fill="toself",
+                        mode="lines", fillcolor=fill[s], line={"width": 0}, hoverinfo="skip",
+                        name=t("prj_fan_p10_p90", lang, scheme=t(s, lang)))
+        fig.add_scatter(x=x, y=part["p50"], mode="lines+markers", name=t("prj_fan_p50", lang, scheme=t(s, lang)),
+                        line={"color": PROJECTION_COLORS[s], "width": 3},
+                        customdata=part[["p10", "p90"]].to_numpy(),
+                        hovertemplate=t("prj_year_n", lang, n="%{x}") + "<br>P50 %{y:.1f}（P10 %{customdata[0]:.1f} – "
+                                      "P90 %{customdata[1]:.1f}）<extra></extra>")
+        fig.add_scatter(x=x, y=part["central"], mode="lines", name=t("prj_fan_central", lang, scheme=t(s, lang)),
+                        line={"color": PROJECTION_COLORS[s], "width": 1.5, "dash": "dot"}, hoverinfo="skip")
+    ticks = sorted(b["year"].unique())
+    fig.update_layout(title=t("prj_fan_chart", lang), height=420, font=_font(),
+                      xaxis={"title": t("prj_axis_year", lang), "tickmode": "array", "tickvals": ticks,
+                             "ticktext": [t("prj_year_n", lang, n=y) for y in ticks]},
+                      yaxis={"title": t("fnd_axis_months", lang), "automargin": True, "tickformat": ",.1f"},
+                      legend={"orientation": "h", "y": -0.25}, margin={"t": 50, "b": 40, "l": 10, "r": 10})
+    return fig
+
+
 # --- for a screen, a slide or a page ----------------------------------------------------------------
 
 def enlarge(fig: go.Figure, size: int = 20, height: int | None = None) -> go.Figure:
