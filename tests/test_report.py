@@ -239,3 +239,19 @@ def test_cli_statements_and_bad_arguments(city, tmp_path):
     assert bad.returncode == 2 and "NOPE" in bad.stderr and "Traceback" not in bad.stderr
     bad = run("report", "--data", str(city), "--out", str(tmp_path / "x.doc"))
     assert bad.returncode == 2 and "pptx, pdf or xlsx" in bad.stderr
+
+
+def test_english_summary_money_is_compact_and_latin_text_wraps_between_words(runs):
+    from fpdf.enums import WrapMode
+    from dip_model.report.labels import compact_money
+    from dip_model.report.pdfdoc import wrap_for
+    assert compact_money(317_909_791.68, "en") == "¥317.91m" and compact_money(-1_834_094.0, "en") == "¥-1.83m"
+    assert compact_money(785_529.65, "en") == "¥785,529.65"                    # below a million: to the fen
+    assert compact_money(317_909_791.68, "zh") == "3.18 亿元"                   # Chinese keeps 万 / 亿
+    res, base = runs
+    sc = Scenario(res, base, lang="en")
+    row = next(r for r in sc.key_figures() if r["key"] == "budget_total" and r["scheme"] == "resident")
+    assert row["current_text"] == f"¥{res.summary['schemes']['resident']['budget_total'] / 1e6:,.2f}m"
+    assert wrap_for("Employee scheme", "Current scenario") == WrapMode.WORD
+    assert wrap_for("Basis of “折算分值” (converted score)", "divided by the mean cost M") == WrapMode.WORD
+    assert wrap_for("泸县第一人民医院", "职工医保") == WrapMode.CHAR

@@ -53,6 +53,14 @@ def money(v, lang: str = "zh", unit: str = "yuan") -> str:
     return f"¥{v:,.2f}"
 
 
+def compact_money(v, lang: str = "zh", unit: str = "yuan") -> str:
+    """Money for a summary table: as `money`, but millions in English (¥317.91m), where full yuan with
+    separators would not fit a column."""
+    if lang == "zh" or unit == "wan" or v is None or v != v or abs(v) < 1e6:
+        return money(v, lang, unit)
+    return f"¥{v / 1e6:,.2f}m"
+
+
 def exact(v, lang: str = "zh") -> str:
     """Money to the fen, in yuan (statements and appendix tables)."""
     if v is None or v != v:

@@ -3,6 +3,7 @@ wrapped paragraphs, tables and images."""
 from __future__ import annotations
 
 import io
+import re
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import WrapMode
@@ -23,6 +24,17 @@ PLAIN = str.maketrans({"₋": "-", "₀": "0", "₁": "1", "₂": "2", "₃": "3
 def plain(text: str) -> str:
     return str(text).translate(PLAIN)
 
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def wrap_for(*texts) -> WrapMode:
+    """Chinese wraps at any character; mostly Latin text (an English report quoting a Chinese term)
+    wraps between words."""
+    joined = "".join(str(x) for x in texts)
+    letters = sum(1 for ch in joined if not ch.isspace())
+    return WrapMode.CHAR if letters and len(_CJK.findall(joined)) >= 0.3 * letters else WrapMode.WORD
 
 class Doc(FPDF):
     """A4 with the CJK font as "cjk" (regular and bold) and a footer line on every page."""
@@ -65,9 +77,10 @@ class Doc(FPDF):
         return text + "…"
 
     def heading(self, text: str, size: float = 20, colour=ACCENT, gap: float = 3) -> None:
+        """A section heading (wraps between words in Latin text, anywhere in Chinese)."""
         self.set_font("cjk", "B", size)
         self.set_text_color(*colour)
-        self.multi_cell(0, size * 0.5, text, wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT", align="L")
+        self.multi_cell(0, size * 0.5, text, wrapmode=wrap_for(text), new_x="LMARGIN", new_y="NEXT", align="L")
         self.set_text_color(*INK)
         self.ln(gap)
 
@@ -75,17 +88,19 @@ class Doc(FPDF):
              align: str = "L") -> None:
         self.set_font("cjk", "B" if bold else "", size)
         self.set_text_color(*colour)
-        self.multi_cell(0, h or size * 0.5, text, wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT", align=align)
+        self.multi_cell(0, h or size * 0.5, text, wrapmode=wrap_for(text), new_x="LMARGIN", new_y="NEXT", align=align)
         self.set_text_color(*INK)
 
     def pairs(self, rows: list[tuple[str, str]], size: float = 12, key_w: float = 45) -> None:
-        """Label: value lines, the label in grey."""
+        """Label: value lines, the label in grey (the label column as wide as its longest label)."""
+        self.set_font("cjk", "", size)
+        key_w = max([key_w] + [self.get_string_width(k) + 4 for k, _ in rows])
         for k, v in rows:
             self.set_font("cjk", "", size)
             self.set_text_color(*GREY)
             self.cell(key_w, size * 0.55, k)
             self.set_text_color(*INK)
-            self.multi_cell(0, size * 0.55, v, wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT", align="L")
+            self.multi_cell(0, size * 0.55, v, wrapmode=wrap_for(v), new_x="LMARGIN", new_y="NEXT", align="L")
 
     def table(self, header: list[str], rows: list[list[str]], widths: list[float], size: float = 10,
               aligns: list[str] | None = None, line_height: float | None = None, bold_rows: set | None = None,
@@ -95,7 +110,7 @@ class Doc(FPDF):
         aligns = aligns or ["L"] * len(header)
         heading = FontFace(emphasis="BOLD", color=INK, fill_color=HEAD_FILL, family="cjk")
         with super().table(col_widths=widths, line_height=line_height or size * 0.55, headings_style=heading,
-                           wrapmode=WrapMode.CHAR, text_align=aligns, cell_fill_color=ZEBRA,
+                           wrapmode=wrap_for(*header, *(c for r in rows for c in r)), text_align=aligns, cell_fill_color=ZEBRA,
                            cell_fill_mode="ROWS", padding=padding, v_align="MIDDLE",
                            borders_layout="HORIZONTAL_LINES") as tab:
             r = tab.row()

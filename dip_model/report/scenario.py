@@ -16,7 +16,7 @@ from .. import __version__
 from ..articles import quote
 from ..params import Params, load_params
 from . import charts
-from .labels import band_text, choice_text, has, money, t
+from .labels import band_text, choice_text, compact_money, has, money, t
 
 FORMATS = ("pptx", "pdf", "xlsx")
 # key figures per scheme: (summary key, kind, article, label key)
@@ -117,7 +117,7 @@ class Scenario:
         if v is None or v != v:
             return "—"
         if kind == "money":
-            return money(v, self.lang, self.unit)
+            return compact_money(v, self.lang, self.unit)
         if kind == "pv":
             return f"{v:.3f}"
         return t("months_unit", self.lang, v=v)
@@ -129,7 +129,7 @@ class Scenario:
         if abs(d) < (0.005 if kind == "money" else 5e-4):
             return "0"
         if kind == "money":
-            return ("+" if d > 0 else "−") + money(abs(d), self.lang, self.unit)
+            return ("+" if d > 0 else "−") + compact_money(abs(d), self.lang, self.unit)
         return (f"{d:+.3f}" if kind == "pv" else f"{d:+.1f}").replace("-", "−")
 
     def key_figures(self) -> list[dict]:
