@@ -12,15 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-
 from . import yamlio
-
 from .errors import ParameterError
-from .params import RULESETS, _is_leaf, _merge, _values
+from .params import RULESETS, _merge, _values, leaf_info, leaf_paths
 
 MAX_YEARS = 5
 LEVELS = ("3A", "3B", "2A", "2B", "1")          # the levels with their own volume growth; others: `other`
-_META = ("value", "unit", "label", "article", "note")
 
 
 def _load_meta() -> dict:
@@ -40,25 +37,10 @@ class Assumptions:
         return node
 
     def info(self, path: str) -> dict:
-        node: Any = self.meta
-        for part in path.split("."):
-            node = node[part]
-        return {k: v for k, v in node.items() if k in _META} | {"value": self.get(path)}
+        return leaf_info(self.meta, path, self.get(path))
 
     def leaves(self) -> list[str]:
-        out: list[str] = []
-
-        def walk(node: dict, prefix: str) -> None:
-            for k, v in node.items():
-                if k in ("id", "title"):
-                    continue
-                if _is_leaf(v):
-                    out.append(prefix + str(k))
-                elif isinstance(v, dict):
-                    walk(v, prefix + str(k) + ".")
-
-        walk(self.meta, "")
-        return out
+        return leaf_paths(self.meta)
 
     @property
     def years(self) -> int:

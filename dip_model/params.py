@@ -27,6 +27,31 @@ def load_ruleset(name: str = DEFAULT_RULESET) -> dict:
         return yamlio.safe_load(f)
 
 
+def leaf_info(meta: dict, path: str, value: Any) -> dict:
+    """The metadata of one leaf of a YAML tree (rule set or assumptions) with its current value."""
+    node: Any = meta
+    for part in path.split("."):
+        node = node[part]
+    return {k: v for k, v in node.items() if k in _META_KEYS} | {"value": value}
+
+
+def leaf_paths(meta: dict) -> list[str]:
+    """Dotted paths of every leaf of a YAML tree, in file order."""
+    out: list[str] = []
+
+    def walk(node: dict, prefix: str) -> None:
+        for k, v in node.items():
+            if k in ("id", "title"):
+                continue
+            if _is_leaf(v):
+                out.append(prefix + str(k))
+            elif isinstance(v, dict):
+                walk(v, prefix + str(k) + ".")
+
+    walk(meta, "")
+    return out
+
+
 def _values(tree: dict) -> dict:
     """The plain value tree of a rule set (metadata stripped)."""
     out = {}
@@ -81,25 +106,10 @@ class Params:
 
     def info(self, path: str) -> dict:
         """Metadata of one leaf: value, unit, label, article, note, choices."""
-        node: Any = self.meta
-        for part in path.split("."):
-            node = node[part]
-        return {k: v for k, v in node.items() if k in _META_KEYS} | {"value": self.get(path)}
+        return leaf_info(self.meta, path, self.get(path))
 
     def leaves(self) -> list[str]:
-        out: list[str] = []
-
-        def walk(node: dict, prefix: str) -> None:
-            for k, v in node.items():
-                if k in ("id", "title"):
-                    continue
-                if _is_leaf(v):
-                    out.append(prefix + k)
-                elif isinstance(v, dict):
-                    walk(v, prefix + k + ".")
-
-        walk(self.meta, "")
-        return out
+        return leaf_paths(self.meta)
 
     def interpretation(self, ident: str) -> str:
         return self.values["interpretations"][ident]

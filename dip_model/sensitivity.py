@@ -26,10 +26,8 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import yamlio
-
 from .dataset import SCHEMES, DataSet
 from .engine import CASE_KEYS, Results, case_stage, settle
 from .errors import DipError, ParameterError
@@ -374,13 +372,7 @@ def one_way(data: DataSet, params: Params | dict | str | None, metric: Metric, s
 
 def read_grid(path: str | Path) -> dict:
     """A grid file: `grid: {slot: [values…], …}` (or the mapping alone)."""
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            doc = yamlio.safe_load(f)
-    except OSError as err:
-        raise ParameterError(f"{path}: cannot read the grid file ({err.strerror})") from None
-    except yaml.YAMLError as err:
-        raise ParameterError(f"{path}: not valid YAML ({err})") from None
+    doc = yamlio.read_file(path, "grid file")
     grid = doc.get("grid", doc) if isinstance(doc, Mapping) else None
     if not isinstance(grid, Mapping) or not grid:
         raise ParameterError(f"{path}: give `grid:` with a list of values for each parameter")

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-
 from . import yamlio
-
 from .errors import ParameterError
 
 FILE = Path(__file__).with_name("rulesets") / "uncertainty.yaml"

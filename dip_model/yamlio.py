@@ -1,7 +1,12 @@
 """YAML reading through libyaml when available (the pure-Python parser costs about a second at start-up)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 import yaml
+
+from .errors import ParameterError
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -11,22 +16,21 @@ def safe_load(stream):
     return yaml.load(stream, Loader=_Loader)
 
 
-def read_mapping(source, what: str):
-    """A user's YAML file (path) or an already-read mapping, as a mapping ({} for nothing). Problems are
-    ParameterError naming the file and `what` it is (e.g. "parameter file")."""
-    from collections.abc import Mapping
-    from pathlib import Path
+def read_file(path, what: str):
+    """The YAML document of a user's file; a missing or unreadable file, or bad YAML, is a ParameterError
+    naming the file and `what` it is (e.g. "parameter file")."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            return safe_load(f)
+    except OSError as err:
+        raise ParameterError(f"{path}: cannot read the {what} ({err.strerror})") from None
+    except yaml.YAMLError as err:
+        raise ParameterError(f"{path}: not valid YAML ({err})") from None
 
-    from .errors import ParameterError
-    doc = source
-    if isinstance(source, (str, Path)):
-        try:
-            with open(source, encoding="utf-8-sig") as f:
-                doc = safe_load(f)
-        except OSError as err:
-            raise ParameterError(f"{source}: cannot read the {what} ({err.strerror})") from None
-        except yaml.YAMLError as err:
-            raise ParameterError(f"{source}: not valid YAML ({err})") from None
+
+def read_mapping(source, what: str):
+    """A user's YAML file (path) or an already-read mapping, as a mapping ({} for nothing)."""
+    doc = read_file(source, what) if isinstance(source, (str, Path)) else source
     if doc is None:
         return {}
     if not isinstance(doc, Mapping):
