@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-import dip_model
 from dip_model.analysis_bands import band_parts
 from dip_model.report import charts
 from ui import state
@@ -131,19 +130,6 @@ def reset_scheme(scheme: str) -> None:
 
 # --- results -----------------------------------------------------------------------------------
 
-def load():
-    try:
-        res, err = state.results()
-        if err:
-            return None, None, err, None
-        base, berr = state.baseline_results()
-        return res, base, None, berr
-    except dip_model.DipError as e:
-        return None, None, str(e), None
-    except Exception as e:  # never show a traceback
-        return None, None, t("unexpected", kind=type(e).__name__), None
-
-
 def chart(res, base, schemes: list[str]) -> None:
     """The band curves with every hospital (the figure the reports and the presentation mode show)."""
     fig = charts.band_chart(res, base, schemes, current_lang(), U_MAX)
@@ -213,7 +199,7 @@ def page() -> None:
             with c[1]:
                 band_editor(s, "overspend")
     with st.spinner(t("loading")):
-        res, base, err, berr = load()
+        res, base, err, berr = state.results_and_baseline()
     if err:
         p_err = state.error_path(err) or ""
         st.error(t("bnd_invalid_bands") if p_err.startswith("sharing.") else t("bnd_invalid", err=err), icon="⚠️")

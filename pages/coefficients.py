@@ -10,7 +10,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-import dip_model
 from dip_model import analysis_groups as ag
 from dip_model.coefficients import level_coefficients
 from ui import state, widgets
@@ -351,16 +350,6 @@ def _assessment(res, frame) -> None:
 
 # --- page ----------------------------------------------------------------------------------------
 
-def _guard(draw) -> None:
-    """Draw one section; an error shows as a message in its place, never as a traceback."""
-    try:
-        draw()
-    except dip_model.DipError as err:
-        st.error(str(err))
-    except Exception as exc:  # never show a traceback
-        st.error(t("unexpected", kind=type(exc).__name__))
-
-
 def _level_inputs() -> None:
     c = st.columns(2)
     with c[0]:
@@ -428,13 +417,13 @@ st.caption(t("gc_coef_caption"))
 metrics_box = st.container()
 tabs = st.tabs([t(f"gc_ctab_{k}") for k in ("level", "bonus", "hospitals", "assessment")])
 with tabs[0]:                       # inputs first, so the results below use them in this same run
-    _guard(_level_inputs)
+    state.run_page(_level_inputs)
     level_box = st.container()
 with tabs[1]:
-    _guard(_bonus_inputs)
+    state.run_page(_bonus_inputs)
     bonus_box = st.container()
 with tabs[3]:
-    _guard(_assessment_inputs)
+    state.run_page(_assessment_inputs)
     assess_box = st.container()
 try:
     base = _baseline_summary()
@@ -445,17 +434,17 @@ if err:
     metrics_box.error(err)
     st.stop()
 with metrics_box:
-    _guard(lambda: _metrics(res, base))
+    state.run_page(lambda: _metrics(res, base))
 with level_box:
-    _guard(lambda: _level(res))
+    state.run_page(lambda: _level(res))
 try:
     frame = _hospital_frame(res)
 except Exception as exc:  # never show a traceback
     st.error(t("unexpected", kind=type(exc).__name__))
     st.stop()
 with bonus_box:
-    _guard(lambda: _bonus_table(res, frame))
+    state.run_page(lambda: _bonus_table(res, frame))
 with tabs[2]:
-    _guard(lambda: _hospitals(res, frame))
+    state.run_page(lambda: _hospitals(res, frame))
 with assess_box:
-    _guard(lambda: _assessment(res, frame))
+    state.run_page(lambda: _assessment(res, frame))

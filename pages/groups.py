@@ -9,7 +9,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-import dip_model
 from dip_model import analysis_groups as ag
 from ui import state, widgets
 from ui.export import download_excel, download_png
@@ -424,21 +423,11 @@ def _aux(res) -> None:
 
 # --- page ----------------------------------------------------------------------------------------
 
-def _guard(draw) -> None:
-    """Draw one section; an error shows as a message in its place, never as a traceback."""
-    try:
-        draw()
-    except dip_model.DipError as err:
-        st.error(str(err))
-    except Exception as exc:  # never show a traceback
-        st.error(t("unexpected", kind=type(exc).__name__))
-
-
 st.title(t("nav_groups"))
 st.caption(t("gc_groups_caption"))
 metrics_box = st.container()
 with st.expander(t("gc_case_params"), expanded=True):
-    _guard(_case_inputs)
+    state.run_page(_case_inputs)
 try:
     base_counts = _baseline_counts()
 except Exception:  # the baseline is a comparison only; its failure must not hide the page
@@ -449,7 +438,7 @@ if err:
     st.stop()
 schemes = [s for s in widgets.scheme_list() if s in res.summary["schemes"]] or list(res.summary["schemes"])
 with metrics_box:
-    _guard(lambda: _metrics(res, schemes, base_counts))
+    state.run_page(lambda: _metrics(res, schemes, base_counts))
 # lazy tabs: only the open tab is computed and drawn (a redraw stays fast on a million cases)
 sections = {"catalogue": lambda: _catalogue(res, schemes), "reports": lambda: _reports(res),
             "pf": lambda: _policy_factors(res), "breakdown": lambda: _breakdown(res, schemes),
@@ -459,4 +448,4 @@ tabs = st.tabs([t(f"gc_tab_{k}") for k in sections], key=state.widget_key("gc_ta
 for tab, draw in zip(tabs, sections.values()):
     if tab.open:
         with tab:
-            _guard(draw)
+            state.run_page(draw)

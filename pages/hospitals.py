@@ -86,20 +86,6 @@ def hosp_label(hid: str, name: str, scheme: str, many: bool) -> str:
 
 # --- data --------------------------------------------------------------------------------------
 
-def load():
-    """(results, baseline results, error, baseline error); errors as messages, never tracebacks."""
-    try:
-        res, err = state.results()
-        if err:
-            return None, None, err, None
-        base, berr = state.baseline_results()
-        return res, base, None, berr
-    except dip_model.DipError as e:
-        return None, None, str(e), None
-    except Exception as e:  # never show a traceback
-        return None, None, t("unexpected", kind=type(e).__name__), None
-
-
 def filters(hosp: pd.DataFrame) -> pd.DataFrame:
     """District, level and type filters (empty = all), on top of the sidebar's scheme filter."""
     hosp = hosp[hosp["scheme"].isin(scheme_list())]
@@ -368,7 +354,7 @@ def page() -> None:
     st.title(t("nav_hospitals"))
     st.caption(t("hsp_caption"))
     with st.spinner(t("loading")):
-        res, base, err, berr = load()
+        res, base, err, berr = state.results_and_baseline()
     if err:
         st.error(t("hsp_invalid", err=err), icon="⚠️")
         return

@@ -158,6 +158,17 @@ def download_csv(df: pd.DataFrame, name: str, key: str) -> None:
                        file_name=f"{name}.csv", mime="text/csv", key=state.widget_key("csv", key))
 
 
+def downloads(df: pd.DataFrame, fig, name: str, key: str) -> None:
+    """CSV, Excel and PNG of one result, side by side."""
+    e = st.columns(3)
+    with e[0]:
+        download_csv(df, name, f"{key}_csv")
+    with e[1]:
+        download_excel(df, name, f"{key}_xlsx")
+    with e[2]:
+        download_png(fig, name, f"{key}_png")
+
+
 # --- page ------------------------------------------------------------------------------------------
 
 st.title(t("nav_sensitivity"))
@@ -197,13 +208,7 @@ try:
         st.caption(t("sen_zero", names="、".join(zero[f"label_{lang}"]) if lang == "zh" else ", ".join(zero[f"label_{lang}"])))
     shown, export = tornado_table(df, metric)
     st.dataframe(shown, hide_index=True, width="stretch")
-    e = st.columns(3)
-    with e[0]:
-        download_csv(export, t("sen_tornado_file"), "sen_tornado_csv")
-    with e[1]:
-        download_excel(export, t("sen_tornado_file"), "sen_tornado_xlsx")
-    with e[2]:
-        download_png(fig, t("sen_tornado_file"), "sen_tornado_png")
+    downloads(export, fig, t("sen_tornado_file"), "sen_tornado")
 
     st.subheader(t("sen_sweep_header"))
     c = st.columns([3, 1])
@@ -222,13 +227,7 @@ try:
         st.warning(t("sen_sweep_invalid", n=len(bad), err=bad["error"].iloc[0]))
     sw_export = pd.DataFrame({t("sen_col_param"): label, t("sen_col_value"): sw["value"], t("sen_col_output"): sw["output"],
                               t("sen_current"): sw["is_current"].map(lambda x: "✔" if x else "")})
-    e = st.columns(3)
-    with e[0]:
-        download_csv(sw_export, t("sen_sweep_file"), "sen_sweep_csv")
-    with e[1]:
-        download_excel(sw_export, t("sen_sweep_file"), "sen_sweep_xlsx")
-    with e[2]:
-        download_png(fig2, t("sen_sweep_file"), "sen_sweep_png")
+    downloads(sw_export, fig2, t("sen_sweep_file"), "sen_sweep")
     st.caption(t("sen_note"))
 except dip_model.DipError as exc:
     st.error(str(exc))

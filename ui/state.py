@@ -187,6 +187,21 @@ def baseline_results() -> tuple[dip_model.Results | None, str | None]:
     return results(st.session_state[K_BASELINE])
 
 
+def results_and_baseline():
+    """(results, baseline results, error, baseline error); errors as messages, never tracebacks."""
+    from .i18n import t
+    try:
+        res, err = results()
+        if err:
+            return None, None, err, None
+        base, berr = baseline_results()
+        return res, base, None, berr
+    except dip_model.DipError as e:
+        return None, None, str(e), None
+    except Exception as e:  # never show a traceback
+        return None, None, t("unexpected", kind=type(e).__name__), None
+
+
 # --- shareable link ----------------------------------------------------------------------------
 
 def encode_values(vals: dict) -> str:
@@ -234,8 +249,9 @@ def sync_query() -> None:
 
 
 def run_page(page) -> None:
-    """Draw a page: a data or rule problem shows as its message, anything else as a short notice, never
-    as a traceback (Streamlit's stop and rerun pass through: they are not Exceptions)."""
+    """Draw a page, or one section of it in its place: a data or rule problem shows as its message,
+    anything else as a short notice, never as a traceback (Streamlit's stop and rerun pass through:
+    they are not Exceptions)."""
     from ui.i18n import t
     try:
         page()
