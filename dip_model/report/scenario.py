@@ -218,9 +218,8 @@ class Scenario:
         return None if self.base is None else charts.payment_changes(self.res.hospitals, self.base.hospitals)
 
     def projection(self):
-        if not hasattr(self, "_projection_cache"):
-            self._projection_cache = _projection(self.res)
-        return self._projection_cache
+        """The scenario's default multi-year projection (None when a projected year cannot be settled)."""
+        return _projection(self.res)
 
     def figures(self, top_n: int = 10) -> list[tuple[str, str, object, tuple[int, int]]]:
         """The report's charts: (key, heading, figure sized for a page, (width, height) in px)."""
@@ -253,8 +252,8 @@ def _projection(res):
     None when a projected year cannot be settled (the reason is in the projection page)."""
     from ..errors import DipError
     from ..projection import project
-    try:
-        return project(res.data, res.params)
+    try:   # kept in the dataset's stage cache: the presentation mode rebuilds its figures on every step
+        return res.data.cached("projection", res.params.digest(), lambda: project(res.data, res.params))
     except DipError:
         return None
 
