@@ -1,27 +1,8 @@
 """Dictionary catalogs for the two languages; `t(key, **kw)` reads the session's language."""
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
-from dip_model import yamlio
-
-LOCALES = Path(__file__).with_name("locales")
-LANGS = ("zh", "en")
-
-
-@lru_cache(maxsize=None)
-def catalog(lang: str) -> dict:
-    """All catalog files of a language (ui/locales/<lang>/*.yaml, one per page or area), merged."""
-    out: dict = {}
-    for path in sorted((LOCALES / lang).glob("*.yaml")):
-        with open(path, encoding="utf-8") as f:
-            part = yamlio.safe_load(f) or {}
-        clash = set(out) & set(part)
-        if clash:
-            raise ValueError(f"{path.name}: keys already defined elsewhere: {sorted(clash)}")
-        out.update(part)
-    return out
+from dip_model.report.labels import LANGS, catalog  # noqa: F401  (one reader of ui/locales for app and exports)
+from dip_model.report.labels import money as _money
 
 
 def current_lang() -> str:
@@ -40,7 +21,6 @@ def t(key: str, lang: str | None = None, **kw) -> str:
 def money(v: float, lang: str | None = None, unit: str = "yuan") -> str:
     """Chinese conventions (万, 亿) in Chinese; thousands separators in English (one implementation,
     shared with the exports)."""
-    from dip_model.report.labels import money as _money
     return _money(v, lang or current_lang(), unit)
 
 

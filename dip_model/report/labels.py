@@ -15,7 +15,7 @@ LANGS = ("zh", "en")
 
 @lru_cache(maxsize=None)
 def catalog(lang: str) -> dict:
-    """Every catalog file of a language, merged (the dashboard checks that keys are unique)."""
+    """Every catalog file of a language (one per page or area), merged; a key defined twice is refused."""
     if lang not in LANGS:
         raise DipError(f"unknown language {lang!r} (zh or en)")
     folder = LOCALES / lang
@@ -24,7 +24,11 @@ def catalog(lang: str) -> dict:
     out: dict = {}
     for path in sorted(folder.glob("*.yaml")):
         with open(path, encoding="utf-8") as f:
-            out.update(yamlio.safe_load(f) or {})
+            part = yamlio.safe_load(f) or {}
+        clash = set(out) & set(part)
+        if clash:
+            raise DipError(f"{path.name}: keys already defined elsewhere: {sorted(clash)}")
+        out.update(part)
     return out
 
 
