@@ -1,17 +1,14 @@
 """AppTest checks of the hospital-settlement and risk-sharing pages: they render in both languages, the
 figures they show are the engine's, and changing a band changes the payouts by what dip_model gives."""
-import base64
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import dip_model
+from apptest import decode as _decode, open_page
 from dip_model.analysis_bands import bands_of, curve, regions
 from dip_model.articles import article
 
-ROOT = Path(__file__).resolve().parent.parent
 TIGHTER = {"sharing": {"employee": {"overspend": [{"to": 1.1, "rate": 0.5}, {"to": 1.2, "rate": 0.5},
                                                   {"to": 1.3, "rate": 0.4}, {"to": 1.4, "rate": 0.3}]}}}
 
@@ -21,30 +18,13 @@ def data(city):
     return dip_model.load_data(city)
 
 
-def _page(city, monkeypatch, page, lang="zh", values=None, state=None):
-    monkeypatch.setenv("DIP_DATA", str(city))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["lang"] = lang
-    if values is not None:
-        at.session_state["scenario_values"] = values
-    for k, v in (state or {}).items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
+def _page(*args, **kw):
+    return open_page(*args, timeout=60, **kw)
 
 
 def _table(at, column):
     """The first table with that column (display tables carry no key in AppTest)."""
     return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
-def _decode(arr):
-    """A plotly spec array: a list, or numpy's base64 form {dtype, bdata}."""
-    if isinstance(arr, dict):
-        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
-    return np.asarray(arr, dtype=float)
 
 
 def test_hospital_table_trace_click_and_filters(city, data, monkeypatch):

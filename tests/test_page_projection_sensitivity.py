@@ -1,19 +1,16 @@
 """AppTest checks of the projection and sensitivity pages: they render in both languages and the figures
 they draw are dip_model's (projection, points race, tornado, one-way sweep)."""
-import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import dip_model
+from apptest import decode as _decode, open_page as _page
 from dip_model.assumptions import load_assumptions
 from dip_model.projection import points_race_comparison, project
 from dip_model.sensitivity import DEFAULT_SLOTS, Metric, one_way, tornado
 
-ROOT = Path(__file__).resolve().parent.parent
 FAST = {k: 8.0 for k in ("3A", "3B", "2A", "2B", "1", "other")}
 
 
@@ -22,26 +19,7 @@ def data(city):
     return dip_model.load_data(city)
 
 
-def _page(city, monkeypatch, page, lang="zh", values=None):
-    monkeypatch.setenv("DIP_DATA", str(city))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    if values is not None:
-        at.session_state["scenario_values"] = values
-    at.run()
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _decode(arr):
-    if isinstance(arr, dict):
-        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
-    return np.asarray(arr, dtype=float)
-
-
 def _spec(at, i):
-    import json
     return json.loads(at.get("plotly_chart")[i].proto.spec)
 
 

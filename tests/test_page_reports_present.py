@@ -2,34 +2,18 @@
 offer the files and the reproduce command of the working scenario, and the presentation steps through
 the report's figures, which are the engine's."""
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import dip_model
+from apptest import open_page as _page
 
-ROOT = Path(__file__).resolve().parent.parent
 CHANGES = {"budget": {"growth_rate": 0.03}}
 
 
 @pytest.fixture(scope="module")
 def data(city):
     return dip_model.load_data(city)
-
-
-def _page(city, monkeypatch, page, lang="zh", values=None, state=None):
-    monkeypatch.setenv("DIP_DATA", str(city))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    if values is not None:
-        at.session_state["scenario_values"] = values
-    for k, v in (state or {}).items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _downloads(at):

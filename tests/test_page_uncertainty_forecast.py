@@ -1,44 +1,22 @@
 """AppTest checks of the uncertainty and hospital-forecast pages: they render in both languages and the figures
 they show are dip_model's (montecarlo.run_montecarlo, hospital_forecast.forecast)."""
-import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import dip_model
+from apptest import decode as _decode, open_page as _page
 from dip_model.hospital_forecast import forecast
 from dip_model.montecarlo import run_montecarlo
 from ui.i18n import money
 
-ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {"draws": 30, "seed": 5, "values": {}}
 
 
 @pytest.fixture(scope="module")
 def data(city):
     return dip_model.load_data(city)
-
-
-def _page(city, monkeypatch, page, lang="zh", state=None):
-    monkeypatch.setenv("DIP_DATA", str(city))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    for k, v in (state or {}).items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _decode(arr):
-    """A plotly spec array: a list, or numpy's base64 form {dtype, bdata}."""
-    if isinstance(arr, dict):
-        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
-    return np.asarray(arr, dtype=float)
 
 
 def _metric(at, label):
