@@ -1,5 +1,6 @@
-"""Make the project root and the tests folder importable (citykit, resultcompare), and share one
-small synthetic city among the tests that only read it."""
+"""Make the project root and the tests folder importable (citykit, resultcompare), keep every test away
+from the project's own store, and share one small synthetic city among the tests that only read it."""
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,18 @@ for _p in (str(_TESTS.parent), str(_TESTS)):
 
 
 import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_store(tmp_path_factory):
+    """The embedded store for the whole run (DIP_STORE): a user's data/dip.duckdb is never opened."""
+    before = os.environ.get("DIP_STORE")
+    os.environ["DIP_STORE"] = str(tmp_path_factory.mktemp("store") / "dip.duckdb")
+    yield os.environ["DIP_STORE"]
+    if before is None:
+        os.environ.pop("DIP_STORE", None)
+    else:
+        os.environ["DIP_STORE"] = before
 
 
 @pytest.fixture(scope="session")
