@@ -426,7 +426,7 @@ def _aux(res) -> None:
 st.title(t("nav_groups"))
 st.caption(t("gc_groups_caption"))
 metrics_box = st.container()
-with st.expander(t("gc_case_params"), expanded=True):
+with st.expander(t("gc_case_params"), expanded=True, icon=":material/tune:"):
     state.run_page(_case_inputs)
 try:
     base_counts = _baseline_counts()

@@ -12,6 +12,7 @@ import dip_model
 from dip_model.report import Scenario, build
 from dip_model.report.pdf_report import build_pdf
 from dip_model.report.pptx_report import build_pptx
+from dip_model.report.browser import find_browser, install_command
 from dip_model.report.render import to_png
 from dip_model.report.statements import statements_pdf, statements_zip
 from ui import state
@@ -62,9 +63,13 @@ def report_section(sc: Scenario) -> None:
     ss = st.session_state
     built = ss.get(K_FILES)
     fresh = built is not None and built["sig"] == signature(sc)
+    browser = find_browser()            # the charts of the PPTX and the PDF are drawn by it
+    if browser is None:
+        st.warning(t("rpt_no_browser", command=install_command()), icon=":material/warning:")
     c = st.columns(3)
     with c[0]:
-        if st.button(t("rpt_prepare"), key="rpt_prepare", help=t("rpt_prepare_help"), type="primary", width="stretch"):
+        if st.button(t("rpt_prepare"), key="rpt_prepare", help=t("rpt_prepare_help"), type="primary", width="stretch",
+                     disabled=browser is None):
             prepare(sc)
             built = ss.get(K_FILES)
             fresh = built is not None and built["sig"] == signature(sc)

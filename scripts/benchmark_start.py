@@ -20,7 +20,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BROWSER = next((p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if Path(p).exists()), None)
+sys.path.insert(0, str(ROOT))
+from dip_model.report.browser import find_browser  # noqa: E402
+
+BROWSER = find_browser()
 READY = "[data-testid='stMetricValue']"
 
 

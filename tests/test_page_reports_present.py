@@ -47,6 +47,18 @@ def test_reports_page_offers_the_files_and_the_command(city, data, monkeypatch):
     assert "⬇ 下载 PPT 报告" not in set(_downloads(at))
 
 
+@pytest.mark.parametrize("lang, words", [("zh", "本机未找到。安装命令"), ("en", "none was found on this machine")])
+def test_reports_page_says_before_the_click_that_no_browser_was_found(city, monkeypatch, lang, words):
+    from dip_model.report.browser import install_command
+    monkeypatch.setenv("DIP_BROWSER", "/nowhere/chrome")              # the user's choice names no browser
+    at = _page(city, monkeypatch, "reports", lang=lang)
+    note = " ".join(w.value for w in at.warning)
+    assert words in note and install_command() in note
+    assert at.button(key="rpt_prepare").disabled
+    labels = {d.proto.label for d in at.get("download_button")}       # Excel and statements need no browser
+    assert any("Excel" in x for x in labels) and len(labels) >= 3
+
+
 def test_reports_page_in_english_and_with_an_invalid_scenario(city, monkeypatch):
     at = _page(city, monkeypatch, "reports", lang="en")
     assert not at.error and at.title[0].value == "Reports"

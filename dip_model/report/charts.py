@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 from ..analysis_bands import bands_of, curve, positions
 from .labels import band_text, money, scale, t
 
-FONT = "Noto Sans CJK SC, Noto Sans CJK, sans-serif"
+# the bundled font first (the exported images), then what a reader's machine has (the dashboard)
+FONT = "DIP Noto Sans SC, Noto Sans CJK SC, Microsoft YaHei, PingFang SC, Noto Sans CJK, sans-serif"
 U_MAX = 1.6                                   # the band chart's use-rate axis ends here
 SCHEME_COLORS = {"employee": "#1f77b4", "resident": "#ff7f0e"}
 PROJECTION_COLORS = {"employee": "#2b6cb0", "resident": "#d9822b"}

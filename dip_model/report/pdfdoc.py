@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import WrapMode
 
-from .fonts import cjk_font
+from .fonts import CjkFont, cjk_font, fallback_font
 
 INK = (33, 37, 41)
 GREY = (110, 117, 125)
@@ -17,12 +18,22 @@ HEAD_FILL = (226, 236, 247)
 ZEBRA = (246, 248, 250)
 
 
-# characters the CJK font lacks, written plainly
-PLAIN = str.maketrans({"₋": "-", "₀": "0", "₁": "1", "₂": "2", "₃": "3", "ᵢ": "i", "ₕ": "h", "ₘ": "m"})
+# subscripts written plainly when the chosen font lacks them (the bundled font has them all)
+SUBSCRIPTS = {**{chr(0x2080 + d): str(d) for d in range(10)}, "₋": "-", "ᵢ": "i", "ₕ": "h", "ₘ": "m"}
+
+
+@lru_cache(maxsize=4)
+def _plain_table(font: CjkFont) -> dict:
+    from fontTools.ttLib import TTCollection, TTFont
+    path = font.regular
+    face = (TTCollection(path, lazy=True).fonts[font.index] if path.lower().endswith((".ttc", ".otc"))
+            else TTFont(path, lazy=True))
+    cmap = face.getBestCmap()
+    return str.maketrans({k: v for k, v in SUBSCRIPTS.items() if ord(k) not in cmap})
 
 
 def plain(text: str) -> str:
-    return str(text).translate(PLAIN)
+    return str(text).translate(_plain_table(cjk_font()))
 
 
 
@@ -44,6 +55,11 @@ class Doc(FPDF):
         f = cjk_font()
         self.add_font("cjk", fname=f.regular, collection_font_number=f.index)
         self.add_font("cjk", style="B", fname=f.bold, collection_font_number=f.bold_index)
+        fb = fallback_font()            # a system CJK font for a rare character the chosen one lacks
+        if fb is not None:
+            self.add_font("cjkfb", fname=fb.regular, collection_font_number=fb.index)
+            self.add_font("cjkfb", style="B", fname=fb.bold, collection_font_number=fb.bold_index)
+            self.set_fallback_fonts(["cjkfb"], exact_match=False)
         self.set_margins(14, 12, 14)
         self.set_auto_page_break(True, margin=14)
         self.footer_text = footer

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from dip_model.report import fonts
+from dip_model.report.browser import find_browser, install_command
+
 ROOT = Path(__file__).resolve().parents[2]
-BROWSER = next((p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if Path(p).exists()), None)
 
 
 def _free_port() -> int:
@@ -57,11 +59,15 @@ def app_url(tmp_path_factory, city):
 
 @pytest.fixture(scope="session")
 def browser():
-    if BROWSER is None:
-        pytest.fail("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    path = find_browser()
+    if path is None:
+        pytest.fail(f"no Chrome, Chromium or Edge found; install one with: {install_command()}")
     from playwright.sync_api import sync_playwright
+    # the page's Chinese drawn with the bundled font, whatever fonts the machine has
+    env = dict(os.environ, FONTCONFIG_FILE=str(fonts.fontconfig_file())) if fonts.uses_fontconfig() else None
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=BROWSER, args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
+        b = p.chromium.launch(executable_path=path, env=env,
+                              args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
         yield b
         b.close()
 
