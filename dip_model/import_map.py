@@ -25,6 +25,7 @@ import yaml
 from . import yamlio
 
 from .errors import DipError
+from .messages import Items, Message
 
 BUILTIN = Path(__file__).with_name("rulesets") / "import_mapping.yaml"
 
@@ -83,29 +84,30 @@ class Mapping:
 
     # ------------------------------------------------------------- files
     @classmethod
-    def from_dict(cls, d: dict | None, where: str = "mapping") -> "Mapping":
+    def from_dict(cls, d: dict | None, where: str | None = None) -> "Mapping":
+        where = where or Message("the_mapping")
         d = d or {}
         if not isinstance(d, dict):
-            raise MappingError(f"{where}: expected a mapping with columns / values / options")
+            raise MappingError(Message("map_not_mapping", where=where))
         unknown = set(d) - {"columns", "values", "header_values", "options", "headers"}
         if unknown:
-            raise MappingError(f"{where}: unknown section(s) {sorted(unknown)}")
+            raise MappingError(Message("map_unknown_section", where=where, sections=Items(sorted(unknown))))
         cols = {str(k): ("" if v is None else str(v)) for k, v in (d.get("columns") or {}).items()}
         bad = sorted({v for v in cols.values() if v and v not in TARGETS})
         if bad:
-            raise MappingError(f"{where}: unknown contract column(s) {bad} (expected one of {', '.join(TARGETS)})")
+            raise MappingError(Message("map_unknown_target", where=where, columns=Items(bad), targets=Items(TARGETS)))
         vals = {str(t): {value_key(k): value_out(v) for k, v in (m or {}).items()}
                 for t, m in (d.get("values") or {}).items()}
         bad = sorted(set(vals) - set(TARGETS))
         if bad:
-            raise MappingError(f"{where}: values given for unknown column(s) {bad}")
+            raise MappingError(Message("map_unknown_values", where=where, columns=Items(bad)))
         hv = {fold(h): {value_key(k): value_out(v) for k, v in (m or {}).items()}
               for h, m in (d.get("header_values") or {}).items()}
         opts = {str(k): value_out(v) for k, v in (d.get("options") or {}).items()}
         for k, v in opts.items():
             if k not in OPTIONS or v not in OPTIONS[k]:
                 allowed = "; ".join(f"{o}: {'/'.join(c)}" for o, c in OPTIONS.items())
-                raise MappingError(f"{where}: option {k}: {v} not allowed ({allowed})")
+                raise MappingError(Message("map_bad_option", where=where, option=k, value=v, allowed=allowed))
         return cls(cols, vals, hv, opts)
 
     @classmethod
@@ -114,7 +116,7 @@ class Mapping:
             with open(path, encoding="utf-8") as f:
                 return cls.from_dict(yamlio.safe_load(f), Path(path).name)
         except (OSError, yaml.YAMLError) as exc:
-            raise MappingError(f"{Path(path).name}: cannot read the mapping ({exc})") from None
+            raise MappingError(Message("map_unreadable", file=Path(path).name, reason=str(exc))) from None
 
     def to_dict(self) -> dict:
         d: dict = {}

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from .errors import DipError
 from .io import _cell_text
+from .messages import Message
 
 SNIFF_BYTES = 1 << 20          # bytes read to detect the encoding and the header line
 HEADER_SCAN = 20               # lines / rows searched for the header
@@ -93,18 +94,18 @@ def open_source(path, score=None) -> Source:
     of the first rows is taken, so a title line above the header is skipped."""
     path = Path(path)
     if not path.is_file():
-        raise ReadError(f"{path.name}: file not found")
+        raise ReadError(Message("read_not_found", file=path.name))
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
     score = score or (lambda names: 0)
     if not head.strip():
-        raise ReadError(f"{path.name}: the file is empty")
+        raise ReadError(Message("read_empty", file=path.name))
     kind = sniff(head)
     if kind == "parquet":
         try:
             names = pq.ParquetFile(path).schema_arrow.names
         except Exception as exc:        # a truncated or corrupt file
-            raise ReadError(f"{path.name}: cannot read the Parquet file ({exc})") from None
+            raise ReadError(Message("read_parquet", file=path.name, reason=str(exc))) from None
         return Source(path, "parquet", None, _unique(names), 1, path.stat().st_size)
     if kind == "excel":
         return _open_excel(path, score)
@@ -142,19 +143,19 @@ def detect_encoding(head: bytes) -> str:
             return enc
         except UnicodeDecodeError:
             continue
-    raise ReadError("not UTF-8 or GB18030 text (is it a CSV, XLSX or Parquet file?)")
+    raise ReadError(Message("read_encoding"))
 
 
 def _open_csv(path: Path, head: bytes, score) -> Source:
     try:
         enc = detect_encoding(head)
     except ReadError as err:
-        raise ReadError(f"{path.name}: {err}") from None
+        raise ReadError(Message("read_in_file", file=path.name, reason=err)) from None
     text = codecs.getincrementaldecoder(enc)(errors="replace").decode(head, final=False)
     lines = list(csv.reader(io.StringIO(text)))[:HEADER_SCAN]
     lines = [ln for ln in lines]
     if not lines:
-        raise ReadError(f"{path.name}: no header line")
+        raise ReadError(Message("read_no_header", file=path.name))
     # the header: the best-scoring of the first lines, else the first line with the most fields
     best = max(range(len(lines)), key=lambda i: (score(lines[i]), len([c for c in lines[i] if c.strip()]), -i))
     # csv.reader's index counts records, as Arrow's row numbers do (a quoted line break stays in its record)
@@ -167,9 +168,9 @@ def _open_excel(path: Path, score) -> Source:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         first = sheet.to_python(nrows=HEADER_SCAN)
     except Exception as exc:            # a corrupt workbook raises calamine's own errors
-        raise ReadError(f"{path.name}: cannot read the workbook ({exc})") from None
+        raise ReadError(Message("read_workbook", file=path.name, reason=str(exc))) from None
     if not first:
-        raise ReadError(f"{path.name}: the first sheet is empty")
+        raise ReadError(Message("read_sheet_empty", file=path.name))
     texts = [[_cell(v) or "" for v in r] for r in first]
     best = max(range(len(texts)), key=lambda i: (score(texts[i]), len([c for c in texts[i] if c]), -i))
     return Source(path, "excel", None, _unique(texts[best]), sheet.start[0] + best + 1, path.stat().st_size, sheet)
@@ -193,8 +194,8 @@ def _csv_chunks(src: Source) -> Iterator[Chunk]:
                     text = block.decode("gb18030").encode("utf-8")
                 except UnicodeDecodeError as exc:
                     at = line + block.count(b"\n", 0, exc.start)
-                    raise ReadError(f"{src.name}: cannot read the file: line {at}: not GB18030 text "
-                                    f"({exc.reason})") from None
+                    raise ReadError(Message("read_not_gb18030", file=src.name, line=at,
+                                            reason=exc.reason)) from None
             skip = max(src.header_row - record + 1, 0)   # header (and title) records still to skip
             if skip:
                 cut, skip = _after_records(text, skip)
@@ -304,8 +305,8 @@ def _csv_error(src: Source, exc: Exception) -> ReadError:
     text = str(exc)
     if "invalid UTF8" in text:
         line = _bad_utf8_line(src.path)
-        text = f"line {line}: not UTF-8 text (the file mixes encodings?)" if line else text
-    return ReadError(f"{src.name}: cannot read the file: {text}")
+        text = Message("read_line_not_utf8", line=line) if line else text
+    return ReadError(Message("read_failed", file=src.name, reason=text))
 
 
 def _bad_utf8_line(path: Path) -> int | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import sys
 import time
@@ -36,6 +35,7 @@ from .grouping import assign_groups, core_keys
 from .import_map import (CASE_TARGETS, HOSPITAL_TARGETS, Mapping, MappingError, Plan, per_value, value_key,
                          builtin, fold, header_score, missing_targets, recognise)
 from .import_read import BadLine, Chunk, Source, open_source
+from .messages import Items, Message, Template, load
 
 QUALITY = "quality.json"
 REJECTED = "rejected_rows.csv"
@@ -77,9 +77,10 @@ def inspect(path, mapping: Mapping | None = None, rows: int = 200) -> dict:
 
 def run_import(files, out, mapping: Mapping | str | Path | None = None, hospitals=None, fund=None,
                catalogue=None, progress: Progress | None = None, chunk_rows: int = 200_000,
-               force: bool = False, names: list[str] | None = None) -> ImportResult:
+               force: bool = False, names: list[str] | None = None, lang: str = "en") -> ImportResult:
     """Import `files` into the data folder `out` (replaced whole, atomically). `names` are the
-    file names shown in the report (default: the files' own names)."""
+    file names shown in the report (default: the files' own names); `lang` is the language of the
+    reasons written in rejected_rows.csv (the report's rules carry their message key for any language)."""
     t0 = time.perf_counter()
     if isinstance(mapping, (str, Path)):
         mapping = Mapping.load(mapping)
@@ -94,7 +95,7 @@ def run_import(files, out, mapping: Mapping | str | Path | None = None, hospital
     tmp.mkdir(parents=True)
     try:
         side = _side_tables(hospitals, fund, catalogue)
-        job = _Job(tmp, sources, shown, plans, side, progress, chunk_rows)
+        job = _Job(tmp, sources, shown, plans, side, progress, chunk_rows, lang)
         quality = job.run()
         quality["seconds"] = round(time.perf_counter() - t0, 2)
         used = _used_mapping(mapping, sources, plans)
@@ -123,8 +124,8 @@ def _check_plans(sources: list[Source], plans: list[Plan], shown: list[str]) -> 
         need = missing_targets({s: t for t, s in plan.columns.items()})
         if need:
             unmapped = [c for c in src.header if c not in plan.columns.values()]
-            raise MappingError(f"{name}: no column recognised for {', '.join(need)}; map one of the "
-                               f"unrecognised columns ({', '.join(unmapped) or 'none'}) with a mapping file")
+            raise MappingError(Message("no_column_for", file=name, need=Items(need),
+                                       unmapped=Items(unmapped) if unmapped else Message("nothing")))
 
 
 def _used_mapping(user: Mapping | None, sources: list[Source], plans: list[Plan]) -> Mapping:
@@ -151,8 +152,7 @@ def _prepare_out(out: Path, force: bool) -> None:
             shutil.rmtree(stale, ignore_errors=True)
     if out.exists() and not force:
         if not out.is_dir() or (any(out.iterdir()) and not (out / QUALITY).exists()):
-            raise DipError(f"{out} exists and is not an imported data folder; choose another --out "
-                           f"(or --force to replace it)")
+            raise DipError(Message("out_not_import", out=str(out)))
 
 
 def _alive(pid: int) -> bool:
@@ -216,7 +216,7 @@ def _read_table(spec, path: Path, rename=None):
     """One contract table read and checked by dip_model.io (typed frame, problems)."""
     ctx = dio._Ctx(path.parent)
     if not path.is_file():
-        ctx.problem(path.name, "file not found")
+        ctx.problem(path.name, Message("file_not_found"))
         return None, ctx.problems
     raw = dio._read_table(ctx, spec, [path])
     df = None
@@ -250,20 +250,27 @@ def _map_words(a: pa.Array, words: dict) -> pa.Array:
 @dataclass
 class _Hit:
     column: str
-    message: str                            # io's message, '{v}' = the row's value
+    message: Template                       # io's message, `v` = the row's value
     mask: np.ndarray
     values: object                          # Series, function of the row, or None
     warn: bool
 
     @property
     def rule(self) -> str:
-        text = re.sub(r":?\s*'?\{v\}'?", "", self.message).strip()
+        """The rule in English ("column: text without the value"), as the report and the list count it."""
+        text = self.message.rule("en")
         return f"{self.column}: {text}" if self.column else text
 
-    def reason(self, i: int) -> str:
+    def reason(self, i: int, lang: str = "en") -> str:
         v = "" if self.values is None else self.values(i) if callable(self.values) else self.values.iloc[i]
-        msg = self.message.format(v=v)
-        return f"{self.column}: {msg}" if self.column else msg
+        return _at(self.column, self.message.fill(v)).text(lang)
+
+
+def _at(column: str, message: Message | Template) -> Message:
+    """A rule or reason with its column ("row" for the whole row)."""
+    if not column:
+        return message
+    return Message("rule_at", column=Message("whole_row") if column == "row" else column, message=message)
 
 
 class _Capture(dio._Ctx):
@@ -294,9 +301,9 @@ def _check(text: dict[str, pa.Array], n: int) -> tuple[pd.DataFrame, list[_Hit]]
 class _Job:
     """One import run: streams every source, writes cases.csv and rejected_rows.csv, gathers the report."""
 
-    def __init__(self, folder: Path, sources, shown, plans, side: _Side, progress, chunk_rows):
+    def __init__(self, folder: Path, sources, shown, plans, side: _Side, progress, chunk_rows, lang="en"):
         self.folder, self.sources, self.shown, self.plans, self.side = folder, sources, shown, plans, side
-        self.progress, self.chunk_rows = progress, chunk_rows
+        self.progress, self.chunk_rows, self.lang = progress, chunk_rows, lang
         self.columns = [c.name for c in dio.CASE_COLS
                         if c.name == "case_id" or any(c.name in p.columns for p in plans)]
         self.schema = pa.schema([(c.name, _arrow_type(c.kind)) for c in dio.CASE_COLS if c.name in self.columns])
@@ -305,6 +312,7 @@ class _Job:
         self.stats = _Stats(side.catalogue_ids, "qc_pass" in self.columns)
         self.rules: dict[str, int] = {}
         self.warn_rules: dict[str, int] = {}
+        self.rule_msgs: dict[str, tuple[str, Template]] = {}      # rule -> its column and message
         self.rows_read = self.rows_used = self.rows_rejected = 0
         self.per_file: list[dict] = []
         self.known = pd.Index(side.hospitals["hospital_id"]) if side.hospitals is not None else None
@@ -342,7 +350,7 @@ class _Job:
         hits += self._cross_chunk(df, hits)
         if blank.any():
             hits = [_Hit(h.column, h.message, h.mask & ~blank, h.values, h.warn) for h in hits]
-            hits.append(_Hit("row", "empty row", blank, None, False))
+            hits.append(_Hit("row", Template("empty_row"), blank, None, False))
         bad = np.zeros(n, bool)
         for h in hits:
             if not h.warn:
@@ -353,6 +361,7 @@ class _Job:
             k = int((h.mask & ok).sum()) if h.warn else int(h.mask.sum())
             if k:
                 counts[h.rule] = counts.get(h.rule, 0) + k
+                self.rule_msgs.setdefault(h.rule, (h.column, h.message))
         if bad.any():
             self._reject_rows(chunk, np.flatnonzero(bad), hits, name)
         if ok.all():
@@ -376,17 +385,17 @@ class _Job:
         h = pd.util.hash_pandas_object(ids, index=False).to_numpy()
         pos = np.minimum(np.searchsorted(self.seen, h), max(len(self.seen) - 1, 0))
         earlier = present & (self.seen[pos] == h) if len(self.seen) else np.zeros(len(h), bool)
-        within = next((x.mask for x in hits if x.column == "case_id" and x.message.startswith("duplicate")), None)
+        within = next((x.mask for x in hits if x.column == "case_id" and x.message.key == "duplicate"), None)
         if within is not None:
             earlier &= ~within
         if earlier.any():
-            out.append(_Hit("case_id", "duplicate case_id '{v}'", earlier, ids, False))
+            out.append(_Hit("case_id", Template("duplicate", columns="case_id"), earlier, ids, False))
         # two sorted runs: the stable sort (timsort) merges them in linear time
         self.seen = np.sort(np.concatenate([self.seen, np.sort(h[present])]), kind="stable")
         if self.known is not None:
             unknown = df["hospital_id"].notna().to_numpy() & ~df["hospital_id"].isin(self.known).to_numpy()
             if unknown.any():
-                out.append(_Hit("hospital_id", "hospital_id '{v}' not in the hospitals file", unknown,
+                out.append(_Hit("hospital_id", Template("hospital_unknown_side"), unknown,
                                 df["hospital_id"], False))
         return out
 
@@ -394,7 +403,7 @@ class _Job:
         reasons, rules = [], []
         for i in idx:
             broken = [h for h in hits if not h.warn and h.mask[i]]
-            reasons.append("; ".join(h.reason(int(i)) for h in broken))
+            reasons.append(("；" if self.lang == "zh" else "; ").join(h.reason(int(i), self.lang) for h in broken))
             rules.append(" | ".join(h.rule for h in broken))
         take = pa.array(idx)
         n = len(idx)
@@ -409,10 +418,13 @@ class _Job:
 
     def _reject_lines(self, lines: list[BadLine], src: Source, name: str) -> None:
         n = len(lines)
-        rule = "row: malformed line (field count differs from the header)"
+        malformed = Template("malformed_line")
+        rule = f"row: {malformed.rule()}"
         self.rules[rule] = self.rules.get(rule, 0) + n
+        self.rule_msgs.setdefault(rule, ("row", malformed))
         self.rows_rejected += n
-        reasons = [f"row: the line has {b.fields} field(s), the header {len(src.header)}" for b in lines]
+        reasons = [_at("row", Message("line_fields", fields=b.fields, header=len(src.header))).text(self.lang)
+                   for b in lines]
         cols = {"source_file": pa.array([name] * n, pa.string()),
                 "source_row": pa.array([str(b.row) for b in lines], pa.string()),
                 "rules": pa.array([rule] * n, pa.string()), "reasons": pa.array(reasons, pa.string()),
@@ -430,11 +442,16 @@ class _Job:
                 "case_id": plan.case_id_scope, "patient_id_hashed": plan.hash_patient}
 
     # -- the end
+    def _ranked(self, counts: dict[str, int]) -> list[dict]:
+        """Rules by rows, most first: the rule in English, its column, and its message (key and values)."""
+        return [{"rule": r, "column": r.split(":")[0], "rows": n, "message": self.rule_msgs[r][1].to_json()}
+                for r, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
     def _finish(self) -> dict:
         notes: list[dict] = []              # code, level, params, text (the page words them by code)
 
         def note(code: str, level: str, **params) -> None:
-            notes.append({"code": code, "level": level, "params": params, "text": NOTES[code].format(**params)})
+            notes.append({"code": code, "level": level, "params": params, "text": note_message(code, params)})
 
         outliers = self.stats.outliers(self.folder / OUTLIERS)
         derived = self.side.hospitals is None
@@ -469,7 +486,7 @@ class _Job:
             "format": 1, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "row_numbering": "file line, header = its line",
             "files": self.per_file, "rows_read": self.rows_read, "rows_used": self.rows_used,
             "rows_rejected": self.rows_rejected,
-            "rejected_by_rule": _ranked(self.rules), "warnings_by_rule": _ranked(self.warn_rules),
+            "rejected_by_rule": self._ranked(self.rules), "warnings_by_rule": self._ranked(self.warn_rules),
             **self.stats.report(), "outliers": outliers,
             "derived": {"hospitals": derived, "fund": "template" if self.side.fund is None else "given",
                         "catalogue": "given" if self.side.catalogue is not None else "missing"},
@@ -479,28 +496,23 @@ class _Job:
         }
 
 
-# what the report says besides the counts, by code (problems must be fixed before the engine runs)
-NOTES = {
-    "hospitals_derived": "hospitals.csv was derived from the export: one row per hospital id, level from the "
-                         "export's level column where given (else 'other'), reimbursement level from the level; "
-                         "check it, or import again with --hospitals",
-    "fund_scheme_missing": "the fund file has no row for scheme '{scheme}', used by {cases} case(s)",
-    "fund_template": "fund.csv is a template: the fund figures (prior_expenditure, prior_revenue, revenue or "
-                     "revenue_growth, and the A-12 budget lines) cannot be derived from an export and must be "
-                     "filled in before the engine can run",
-    "no_catalogue": "no catalogue: add catalogue.csv (or history.csv) to the folder, or import again with --catalogue",
-    "several_years": "discharges span several years ({years}); a settlement year is one calendar year (A-33)",
-    "ids_pseudonymised": "personal id numbers were replaced by one-way pseudonyms",
-    "case_id_generated": "{file}: no case id column; case ids were made from the file and row (F<file>-R<row>)",
-    "case_id_hospital": "{file}: case ids are unique only within a hospital; they were prefixed with the hospital id",
-}
+def note_message(code: str, params: dict) -> Message:
+    """What the report says besides the counts, by code (catalogue key note_<code>; a note of level
+    "problem" must be fixed before the engine runs)."""
+    return Message(f"note_{code}", **params)
 _STAT_TEXT = ("case_id", "group_id", "dx_code", "proc_codes", "proc_class") + HOSPITAL_TARGETS
 _WRITE = pacsv.WriteOptions(include_header=True, quoting_style="needed")
 
 
-def _ranked(counts: dict[str, int]) -> list[dict]:
-    return [{"rule": r, "column": r.split(":")[0], "rows": n}
-            for r, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+def rule_text(entry: dict, lang: str) -> str | None:
+    """A rule of the report ({"rule", "column", "message", …}) in `lang`: column and text without the
+    value; None for a report written before the rules carried their message."""
+    m = entry.get("message")
+    try:
+        tpl = Template(m["key"], **load(m.get("values") or {}))
+    except (TypeError, KeyError):           # no message, or a key this version does not know
+        return None
+    return _at(entry.get("column", ""), tpl).text(lang)
 
 
 def _all_null(columns: dict[str, pa.Array], n: int) -> np.ndarray:

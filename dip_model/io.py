@@ -32,6 +32,7 @@ import pyarrow.csv as pacsv
 
 from .dataset import SCHEMES, DataSet
 from .errors import InputError, Problem
+from .messages import Items, Message, Template
 
 SUFFIXES = (".parquet", ".csv", ".xlsx")   # preference order when several exist
 ROWS_SHOWN = 10                             # offending rows listed per problem
@@ -157,11 +158,11 @@ TABLES = (HOSPITALS, CASES, FUND, CATALOGUE, GROUP_LEVEL_COSTS, HISTORY, AUX)
 
 
 class _Unreadable(Exception):
-    """A file that cannot be read as a table (the message says why, `row` where)."""
+    """A file that cannot be read as a table (the Message says why, `row` where)."""
 
-    def __init__(self, message: str, row: int | None = None):
+    def __init__(self, message: Message, row: int | None = None):
         super().__init__(message)
-        self.row = row
+        self.message, self.row = message, row
 
 
 # ---------------------------------------------------------------- public API
@@ -195,11 +196,11 @@ class _Ctx:
     warnings: list[str] = field(default_factory=list)
     digest: object = None           # sha256 over the files' names and bytes
 
-    def problem(self, file, message, row=None, column=None):
+    def problem(self, file, message: Message, row=None, column=None):
         self.problems.append(Problem(file, message, row=row, column=column))
 
-    def rows(self, file, column, mask, message, values=None, warn=False):
-        """One problem (or warning) for all rows where `mask` holds; `{v}` = first value.
+    def rows(self, file, column, mask, message: Template, values=None, warn=False):
+        """One problem (or warning) for all rows where `mask` holds; the Template's `{v}` = first value.
 
         `values` is a Series, or a function of the row position (built only when needed)."""
         idx = np.flatnonzero(_bool(mask))
@@ -208,7 +209,7 @@ class _Ctx:
         first = "" if values is None else values(int(idx[0])) if callable(values) \
             else values.iloc[idx[0]]
         rows = tuple(int(i) + 2 for i in idx[:ROWS_SHOWN])
-        p = Problem(file, message.format(v=first), row=rows[0], column=column,
+        p = Problem(file, message.fill(first), row=rows[0], column=column,
                     rows=rows, count=int(idx.size))
         if warn:
             self.warnings.append(str(p))
@@ -247,7 +248,7 @@ class _Raw(dict):
 def _check(folder: Path) -> _Ctx:
     ctx = _Ctx(folder)
     if not folder.is_dir():
-        ctx.problem(str(folder), "data folder not found")
+        ctx.problem(str(folder), Message("data_folder_not_found"))
         return ctx
     listing = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
     found = {spec.name: _found(spec, listing) for spec in TABLES}
@@ -298,13 +299,12 @@ def _read_table(ctx: _Ctx, spec: Table, found: list[Path]) -> _Raw | None:
     """The raw columns of one table (text or typed), or None if absent/unreadable."""
     if not found:
         if spec.needed:
-            ctx.problem(f"{spec.name}.csv", "required file missing (.csv, .xlsx or .parquet)")
+            ctx.problem(f"{spec.name}.csv", Message("file_missing"))
         return None
     path = found[0]
     if len(found) > 1:
-        others = ", ".join(p.name for p in found[1:])
-        ctx.warnings.append(f"{path.name}: several files for {spec.name}; using {path.name}, "
-                            f"ignoring {others}")
+        ctx.warnings.append(Message("several_files", file=path.name, table=spec.name,
+                                    others=Items(p.name for p in found[1:])))
     ctx.files[spec.name] = path.name
     try:
         return _clean_header(ctx, path.name, _read_file(path))
@@ -313,19 +313,23 @@ def _read_table(ctx: _Ctx, spec: Table, found: list[Path]) -> _Raw | None:
         return None
 
 
-def _read_error(exc: Exception) -> tuple[str, int | None]:
+def _read_error(exc: Exception) -> tuple[Message, int | None]:
     """Message and row of a reading failure."""
+    if isinstance(exc, _Unreadable):
+        return Message("cannot_read", reason=exc.message), exc.row
     text = re.sub(r"^Error tokenizing data\. C error: ", "", str(exc).strip())
     line = re.search(r"line (\d+)", text)     # pandas names the malformed line
-    row = getattr(exc, "row", None) or (int(line[1]) if line else None)
-    return f"cannot read the file: {text}", row
+    fields = re.fullmatch(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    reason = Message("csv_fields", expected=int(fields[1]), line=int(fields[2]), saw=int(fields[3])) \
+        if fields else text                     # any other reader's own words, as it gives them
+    return Message("cannot_read", reason=reason), int(line[1]) if line else None
 
 
 def _read_file(path: Path) -> pd.DataFrame | pa.Table:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         if _blank(path):
-            raise _Unreadable("the file is empty")
+            raise _Unreadable(Message("file_empty"))
         return _read_csv(path)
     if suffix == ".parquet":
         return pd.read_parquet(path)
@@ -371,7 +375,7 @@ def _utf8(data: bytes) -> tuple[bytes, str]:
         end = text.find("\n")
         header = text if end < 0 else text[:end]
         return (data if enc == "utf-8-sig" else text.encode("utf-8")), header
-    raise _Unreadable("not UTF-8 or GB18030 text", row=data.count(b"\n", 0, reached) + 1)
+    raise _Unreadable(Message("not_utf8_gb18030"), row=data.count(b"\n", 0, reached) + 1)
 
 
 def _text_options(header: str) -> pacsv.ConvertOptions:
@@ -434,11 +438,11 @@ def _clean_header(ctx: _Ctx, file: str, table: pd.DataFrame | pa.Table) -> _Raw:
     del table
     unnamed = [not name or name.startswith("Unnamed:") for name in names]
     if any(u and has_data(cols[i]) for i, u in enumerate(unnamed)):
-        ctx.warnings.append(f"{file}: a column with data but no header name was ignored")
+        ctx.warnings.append(Message("column_no_header", file=file))
     keep = [i for i, u in enumerate(unnamed) if not u]
     dup = {names[i] for i in keep if [names[j] for j in keep].count(names[i]) > 1}
     if dup:
-        raise _Unreadable(f"column '{sorted(dup)[0]}' appears twice in the header")
+        raise _Unreadable(Message("column_twice", column=sorted(dup)[0]))
     return _Raw(((names[i], cols[i]) for i in keep), n)
 
 
@@ -588,9 +592,11 @@ class _Conv:
     raw: object                     # the text, for messages: Series or function of the row
 
 
-_KIND_MSG = {"float": "not a number: '{v}'", "int": "not a whole number: '{v}'",
-             "bool": "not a yes/no value (true/false, 1/0, yes/no, 是/否): '{v}'",
-             "date": "not a valid date (YYYY-MM-DD): '{v}'"}
+_KIND_MSG = {"float": "not_a_number", "int": "not_whole", "bool": "not_yes_no", "date": "not_date"}
+# columns of known words whose unknown values have their own wording (in Chinese)
+_UNKNOWN_MSG = {"scheme": "unknown_scheme", "level": "unknown_level", "prev_level": "unknown_level",
+                "type": "unknown_type", "group_type": "unknown_group_type", "category": "unknown_category",
+                "proc_class": "unknown_proc_class"}
 
 
 def _convert(s: pd.Series | pa.ChunkedArray, col: Col) -> _Conv:
@@ -698,15 +704,15 @@ def _normalise(ctx: _Ctx, spec: Table, raw: _Raw) -> pd.DataFrame | None:
     file = ctx.files[spec.name]
     absent = [c.name for c in spec.cols if c.need and c.name not in raw]
     for name in absent:
-        ctx.problem(file, f"required column '{name}' is missing", column=name)
+        ctx.problem(file, Message("column_missing", column=name), column=name)
     if spec.name in ("cases", "history") and not {"group_id", "dx_code"} & set(raw):
         absent.append("group_id")
-        ctx.problem(file, "required column 'group_id' or 'dx_code' is missing", column="group_id")
+        ctx.problem(file, Message("column_missing_group"), column="group_id")
     if absent:
         return None
     n = raw.n
     if spec.needed and (n == 0 or not raw):
-        ctx.problem(file, "the file has no data rows")
+        ctx.problem(file, Message("no_data_rows"))
     keep = _RULE_RAW.get(spec.name, ())
     todo = [(col, raw.get(col.name) if col.name in keep else raw.pop(col.name, None), n)
             for col in spec.cols]
@@ -734,7 +740,7 @@ def _normalise(ctx: _Ctx, spec: Table, raw: _Raw) -> pd.DataFrame | None:
 def _column(col: Col, s, n: int) -> tuple[pd.Series, np.ndarray, list[tuple]]:
     """Converted, checked and default-filled column (a column not given is all default),
     which of its cells were empty, and the rules it breaks as ctx.rows arguments
-    (mask, message, values, warn), in reporting order. Touches no shared state."""
+    (mask, Template, values, warn), in reporting order. Touches no shared state."""
     if s is None:
         c = _absent(col, n)
         return _fill(col, c), c.missing, []
@@ -742,19 +748,18 @@ def _column(col: Col, s, n: int) -> tuple[pd.Series, np.ndarray, list[tuple]]:
     del s
     found = []
     if col.need:
-        found.append((c.missing, "missing value", None, False))
-    msg = _unknown_msg(col) if col.words else _KIND_MSG.get(col.kind, "bad value: '{v}'")
+        found.append((c.missing, Template("missing_value"), None, False))
+    msg = _unknown_msg(col) if col.words else Template(_KIND_MSG.get(col.kind, "bad_value"))
     found.append((c.bad, msg, c.raw, bool(col.words) and not col.strict))
     if col.low:
         v = np.asarray(c.values, dtype=float)
         low = v < 0 if col.low == "nonneg" else v <= 0
-        msg = "negative value: {v}" if col.low == "nonneg" else "must be greater than 0: {v}"
+        msg = Template("negative_value" if col.low == "nonneg" else "not_positive")
         found.append((low, msg, c.raw, False))
     if col.span:
         v = np.asarray(c.values, dtype=float)
         out = (v < col.span[0]) | (v > col.span[1])
-        found.append((out, f"must be between {col.span[0]} and {col.span[1]}: {{v}}", c.raw,
-                      False))
+        found.append((out, Template("out_of_span", low=col.span[0], high=col.span[1]), c.raw, False))
     found = [f for f in found if f[0].any()]
     return _fill(col, c), c.missing, found
 
@@ -771,9 +776,9 @@ def _absent(col: Col, n: int) -> _Conv:
     return _Conv(values, none, ~none, None)
 
 
-def _unknown_msg(col: Col) -> str:
-    known = ", ".join(sorted(set(col.words.values())))
-    return f"unknown value '{{v}}' (expected {known})"
+def _unknown_msg(col: Col) -> Template:
+    known = Items(sorted(set(col.words.values())))
+    return Template(_UNKNOWN_MSG.get(col.name, "unknown_value"), known=known)
 
 
 def _fill(col: Col, c: _Conv) -> pd.Series:
@@ -813,7 +818,7 @@ def _duplicates(ctx: _Ctx, spec: Table, file: str, df: pd.DataFrame) -> None:
     else:                           # small tables only
         key = lambda i: " / ".join(str(v) for v in keys.iloc[i])     # noqa: E731
         dup = keys.duplicated().to_numpy() & keys.notna().all(axis=1).to_numpy()
-    msg = f"duplicate {' + '.join(spec.unique)} '{{v}}'"
+    msg = Template("duplicate", columns=" + ".join(spec.unique))
     ctx.rows(file, spec.unique[-1], dup, msg, key, warn=spec is HISTORY)
 
 
@@ -870,27 +875,27 @@ def _hospital_rules(ctx: _Ctx, file: str, df: pd.DataFrame, raw: _Raw) -> None:
     df["assessment_score"] = df["assessment_score"].fillna(df["assessment_max"])
     score = df["assessment_score"]
     ctx.rows(file, "assessment_score", score > df["assessment_max"],
-             "assessment_score above assessment_max: {v}", raw.cell("assessment_score"))
+             Template("score_above_max"), raw.cell("assessment_score"))
     ctx.rows(file, "prev_level", df["level_change_date"].notna() & df["prev_level"].isna(),
-             "level_change_date given without prev_level")
+             Template("change_without_prev"))
 
 
 def _case_rules(ctx: _Ctx, file: str, df: pd.DataFrame, raw: _Raw) -> None:
     df["ffs_amount"] = df["ffs_amount"].fillna(df["total_cost"])
     ctx.rows(file, "ffs_fund", (df["ffs_fund"] > df["total_cost"]) & (df["total_cost"] >= 0),
-             "ffs_fund greater than total_cost: {v}", raw.cell("ffs_fund"))
+             Template("ffs_above_total"), raw.cell("ffs_fund"))
     ctx.rows(file, "admit_date", df["admit_date"] > df["discharge_date"],
-             "admit_date after discharge_date: {v}", raw.cell("admit_date"))
+             Template("admit_after_discharge"), raw.cell("admit_date"))
     ctx.rows(file, "group_id", raw.missing["group_id"] & raw.missing["dx_code"],
-             "neither group_id nor dx_code given (the case is unmatched)", warn=True)
+             Template("unmatched_case"), warn=True)
 
 
 def _fund_rules(ctx: _Ctx, file: str, df: pd.DataFrame, raw: _Raw) -> None:
     no_rev = df["revenue"].isna()
     ctx.rows(file, "revenue", no_rev & df["revenue_growth"].isna(),
-             "give revenue or revenue_growth")
+             Template("revenue_or_growth"))
     ctx.rows(file, "prior_revenue", no_rev & df["revenue_growth"].notna()
-             & df["prior_revenue"].isna(), "revenue_growth needs prior_revenue")
+             & df["prior_revenue"].isna(), Template("growth_needs_prior"))
 
 
 ROW_RULES = {"hospitals": _hospital_rules, "cases": _case_rules, "history": _case_rules,
@@ -907,13 +912,12 @@ def _cross_check(ctx: _Ctx) -> None:
             continue
         ids = df["hospital_id"]
         unknown = ids.notna() & ~ids.isin(hospitals["hospital_id"])
-        msg = "hospital_id '{v}' not in " + f.get("hospitals", "hospitals.csv")
-        if warn:
-            msg += " (rows kept; ignored for level statistics)"
+        msg = Template("hospital_unknown_kept" if warn else "hospital_unknown",
+                       file=f.get("hospitals", "hospitals.csv"))
         ctx.rows(f[name], "hospital_id", unknown, msg, ids, warn=warn)
     _fund_coverage(ctx)
     if "history" not in f and "catalogue" not in f:     # DATA.md: one of them is needed
-        ctx.problem("catalogue.csv", "required file missing (no history.csv to build it from)")
+        ctx.problem("catalogue.csv", Message("catalogue_missing"))
 
 
 def _fund_coverage(ctx: _Ctx) -> None:
@@ -925,5 +929,5 @@ def _fund_coverage(ctx: _Ctx) -> None:
     missing = used.isin(SCHEMES) & ~used.isin(fund["scheme"])
     for scheme in pd.unique(used[missing]):
         rows = np.flatnonzero((used == scheme).to_numpy())
-        ctx.problem(ctx.files["fund"], f"no row for scheme '{scheme}', used by {rows.size} "
-                    f"case(s) (first {ctx.files['cases']} row {rows[0] + 2})", column="scheme")
+        ctx.problem(ctx.files["fund"], Message("fund_no_scheme", scheme=scheme, n=int(rows.size),
+                                               file=ctx.files["cases"], row=int(rows[0] + 2)), column="scheme")
