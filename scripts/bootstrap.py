@@ -239,17 +239,27 @@ def stamp_path(venv: Path, requirements: Path) -> Path:
     return venv / f".installed-{requirements.name}.sha256"
 
 
+def is_installed(venv: Path, requirements: Path) -> bool:
+    """The stamp of requirements, or of a file that includes it (requirements-dev.txt), matches the files now."""
+    for other in [requirements, *(requirements.parent / name for name in REQUIREMENTS.values())]:
+        stamp = stamp_path(venv, other)
+        if (stamp.exists() and requirements in requirement_files(other)
+                and stamp.read_text(encoding="utf-8").strip() == requirements_digest(other)):
+            return True
+    return False
+
+
 def install_requirements(venv: Path, requirements: Path, runner) -> int:
-    """pip install -r requirements, skipped when the stamp holds the same digest. Stamp only on success."""
-    stamp, digest = stamp_path(venv, requirements), requirements_digest(requirements)
-    if stamp.exists() and stamp.read_text(encoding="utf-8").strip() == digest:
+    """pip install -r requirements, skipped when already installed (is_installed). Stamp only on success."""
+    if is_installed(venv, requirements):
         say(f"依赖已安装（{requirements.name} 未变）", f"packages already installed ({requirements.name} unchanged)")
         return 0
     say(f"安装依赖（{requirements.name}）…", f"installing the packages ({requirements.name})...")
+    digest = requirements_digest(requirements)         # of the files as pip reads them
     code = runner.run([str(venv_python(venv)), "-m", "pip", "install", "-r", requirements.name],
                       cwd=requirements.parent)
     if code == 0:
-        stamp.write_text(digest + "\n", encoding="utf-8")
+        stamp_path(venv, requirements).write_text(digest + "\n", encoding="utf-8")
     else:
         say("依赖安装失败（见上方 pip 输出）", "installing the packages failed (see pip's output above)")
     return code

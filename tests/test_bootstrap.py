@@ -75,10 +75,20 @@ def test_second_start_skips_pip_and_a_changed_requirement_file_reinstalls(repo):
     (repo / "requirements.txt").write_text("pandas==3.1.2\n", encoding="utf-8")
     bs.main(["test"], root=repo, runner=runner, host_probe=lambda: host())
     assert len(pip_calls(runner)) == 2
-    # app and test keep separate stamps
+    # requirements-dev.txt installed covers requirements.txt: app needs no pip run
+    bs.main(["app"], root=repo, runner=runner, host_probe=lambda: host())
+    assert len(pip_calls(runner)) == 2
+
+
+def test_app_and_test_stamps(repo):
+    runner = FakeRunner()
     bs.main(["app"], root=repo, runner=runner, host_probe=lambda: host())
     bs.main(["app"], root=repo, runner=runner, host_probe=lambda: host())
-    assert pip_calls(runner)[-1][-1] == "requirements.txt" and len(pip_calls(runner)) == 3
+    bs.main(["test"], root=repo, runner=runner, host_probe=lambda: host())      # more to install
+    assert [c[-1] for c in pip_calls(runner)] == ["requirements.txt", "requirements-dev.txt"]
+    (repo / "requirements-dev.txt").write_text("-r requirements.txt\npytest==9.2.1\n", encoding="utf-8")
+    bs.main(["app"], root=repo, runner=runner, host_probe=lambda: host())       # its own stamp still holds
+    assert len(pip_calls(runner)) == 2
 
 
 def test_failed_install_writes_no_stamp_and_returns_pips_code(repo):
