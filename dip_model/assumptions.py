@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from . import yamlio
 from .errors import ParameterError
+from .messages import Message
 from .params import RULESETS, _merge, _values, leaf_info, leaf_paths
 
 MAX_YEARS = 5
@@ -87,7 +88,7 @@ def load_assumptions(source: str | Path | Mapping | None = None, base: Assumptio
     """Merge a user's assumption file (or mapping) over rulesets/projection.yaml, then validate."""
     meta = base.meta if base is not None else _load_meta()
     values = copy.deepcopy(base.values) if base is not None else _values(meta)
-    user = yamlio.read_mapping(source, "assumption file")
+    user = yamlio.read_mapping(source, Message("what_assumption_file"))
     _merge(meta, values, _str_keys(user), "", set())
     a = Assumptions(values, meta)
     validate_assumptions(a)
@@ -104,15 +105,15 @@ def _number(path: str, v: Any, lo: float | None, allow_none: bool) -> None:
     if v is None and allow_none:
         return
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ParameterError(f"assumption '{path}' must be a number, got {v!r}")
+        raise ParameterError(Message("assumption_not_number", path=path, got=repr(v)))
     if lo is not None and v <= lo:
-        raise ParameterError(f"assumption '{path}' = {v} must be above {lo}")
+        raise ParameterError(Message("assumption_above", path=path, value=v, low=lo))
 
 
 def _per_year(path: str, v: Any, lo: float | None, allow_none: bool = False) -> None:
     if isinstance(v, list):
         if not 1 <= len(v) <= MAX_YEARS:
-            raise ParameterError(f"assumption '{path}' must be a number or a list of 1 to {MAX_YEARS} numbers")
+            raise ParameterError(Message("assumption_per_year", path=path, max=MAX_YEARS))
         for i, x in enumerate(v):
             _number(f"{path}[{i}]", x, lo, False)
     else:
@@ -122,7 +123,7 @@ def _per_year(path: str, v: Any, lo: float | None, allow_none: bool = False) -> 
 def validate_assumptions(a: Assumptions) -> None:
     y = a.get("years")
     if isinstance(y, bool) or not isinstance(y, int) or not 1 <= y <= MAX_YEARS:
-        raise ParameterError(f"assumption 'years' must be a whole number from 1 to {MAX_YEARS}, got {y!r}")
+        raise ParameterError(Message("assumption_years", max=MAX_YEARS, got=repr(y)))
     for lv in (*LEVELS, "other"):
         _per_year(f"volume_growth.{lv}", a.get(f"volume_growth.{lv}"), -1)
     _per_year("cost_growth", a.get("cost_growth"), -1)
@@ -132,18 +133,18 @@ def validate_assumptions(a: Assumptions) -> None:
     if isinstance(rg, Mapping):
         for k, x in rg.items():
             if k not in ("employee", "resident"):
-                raise ParameterError(f"assumption 'revenue_growth' has unknown scheme '{k}'")
+                raise ParameterError(Message("assumption_unknown_scheme", path="revenue_growth", scheme=k))
             _per_year(f"revenue_growth.{k}", x, -1, allow_none=True)
     else:
         _per_year("revenue_growth", rg, -1, allow_none=True)
     e = a.get("points_race.elasticity")
     _number("points_race.elasticity", e, None, False)
     if e < 0:
-        raise ParameterError(f"assumption 'points_race.elasticity' = {e} must not be negative (0 = off)")
+        raise ParameterError(Message("assumption_not_negative", path="points_race.elasticity", value=e))
     _number("points_race.max_volume_growth", a.get("points_race.max_volume_growth"), -1, True)
     _number("points_race.initial_point_value_change", a.get("points_race.initial_point_value_change"), -1, False)
     for name in ("volume_growth_sd", "cost_growth_sd", "revenue_growth_sd"):
         v = a.get(f"spread.{name}")
         _number(f"spread.{name}", v, None, False)
         if not 0 <= v <= 0.5:
-            raise ParameterError(f"assumption 'spread.{name}' = {v} must be between 0 and 0.5")
+            raise ParameterError(Message("assumption_between", path=f"spread.{name}", value=v, low=0, high=0.5))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from .errors import BudgetError
+from .messages import Message
 from .params import Params, per_scheme
 
 BUDGET_LINES = ("out_of_area", "local_outpatient", "maternity", "critical_illness_premium",
@@ -31,27 +32,25 @@ def scheme_budget(row, scheme: str, p: Params, ffs_total: float, cost_total: flo
     """A-10 … A-13 for one scheme: B, A, F, ρ and C, with every intermediate kept for the explanation."""
     E = _f(row, "prior_expenditure")
     if E is None:
-        raise BudgetError(f"fund.csv, scheme {scheme}: prior_expenditure is required (A-10)")
+        raise BudgetError(Message("budget_no_expenditure", scheme=scheme))
     r1, r0, gR = revenue_figures(row)
     g = per_scheme(p.get("budget.growth_rate"), scheme)
     if g is None:
         if gR is None:
-            raise BudgetError(f"fund.csv, scheme {scheme}: give revenue_growth or revenue and prior_revenue "
-                              "(the budget growth defaults to the revenue growth, A-10)")
+            raise BudgetError(Message("budget_no_growth", scheme=scheme))
         g = gR
     cap = per_scheme(p.get("budget.growth_cap"), scheme)
     g_eff = min(g, cap) if cap is not None else g                       # A-10 ¶2
     balanced = p.get("budget.prior_year_balanced")
     if balanced is None:
         if r1 is None:
-            raise BudgetError(f"fund.csv, scheme {scheme}: prior_revenue is needed to tell whether the prior "
-                              "year was balanced (or set budget.prior_year_balanced)")
+            raise BudgetError(Message("budget_no_prior_revenue", scheme=scheme))
         balanced = r1 >= E
     if balanced:
         base = E * (1.0 + g_eff)                                         # A-10 ¶2: E₋₁·(1+g)
     else:
         if r0 is None:
-            raise BudgetError(f"fund.csv, scheme {scheme}: revenue is needed when the prior year ran a deficit (A-10)")
+            raise BudgetError(Message("budget_no_revenue", scheme=scheme))
         base = r0                                                        # A-10 ¶2: deficit → revenue
     dB = float(per_scheme(p.get("budget.adjustment"), scheme) or 0.0)
     B = base + dB                                                        # A-10, A-14 in-year adjustment
@@ -61,9 +60,7 @@ def scheme_budget(row, scheme: str, p: Params, ffs_total: float, cost_total: flo
     lines = {k: _f(row, k, 0.0) for k in BUDGET_LINES}
     F = B - sum(lines.values()) - A                                      # A-12
     if F <= 0:
-        raise BudgetError(f"scheme {scheme}: the DIP inpatient payable F = {F:,.2f} yuan is not positive "
-                          "(A-12: budget minus the other lines and the adjustment fund). Check fund.csv "
-                          "and the budget parameters.")
+        raise BudgetError(Message("budget_not_positive", scheme=scheme, F=F))
     rho_given = per_scheme(p.get("payment_rate"), scheme)
     rho = float(rho_given) if rho_given is not None else (ffs_total / cost_total if cost_total > 0 else math.nan)
     C = F / rho if rho and not math.isnan(rho) else math.nan            # A-13 ¶1

@@ -10,6 +10,7 @@ import pandas as pd
 from .catalogue import Reference
 from .dataset import DataSet, SCHEMES
 from .errors import InputError, Problem
+from .messages import Message
 from .params import Params
 from .prepare import Prepared, lookup, resolve_groups
 from .rounding import count_half_up
@@ -40,8 +41,7 @@ def _converted(amount: np.ndarray, scheme: np.ndarray, M: float, ref: Reference,
         return amount / M * 1000.0
     pv = np.array([ref.budget_point_value.get(s) or np.nan for s in SCHEMES])
     if np.isnan(pv[np.unique(scheme)]).any():
-        raise InputError([Problem("(parameters)", "I-2 = budget_point_value needs a budget point value "
-                                  "(budget_point_value parameter or history.csv)")])
+        raise InputError([Problem(Message("where_parameters"), Message("budget_pv_needed"))])
     return amount / pv[scheme]
 
 

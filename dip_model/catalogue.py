@@ -217,9 +217,9 @@ def build_reference(data: DataSet, hp: PreparedHistory | None, p: Params) -> Ref
     if source == "auto":
         source = "file" if data.catalogue is not None else "history"
     if source == "file" and data.catalogue is None:
-        raise_missing("catalogue.csv is needed (catalogue.source = file)")
+        raise_missing(Message("catalogue_file_needed"))
     if source == "history" and data.history is None:
-        raise_missing("history.csv is needed to build the catalogue (no catalogue.csv given)")
+        raise_missing(Message("history_needed"))
     by = p.interpretation("I-10")
     hist_M = None
     if source == "file":
@@ -266,9 +266,9 @@ def build_reference(data: DataSet, hp: PreparedHistory | None, p: Params) -> Ref
     return Reference(cat, M, lc, k, pvb, source, codes, warnings)
 
 
-def raise_missing(msg: str) -> None:
+def raise_missing(msg: Message) -> None:
     from .errors import InputError, Problem
-    raise InputError([Problem(file="(data folder)", message=msg)])
+    raise InputError([Problem(file=Message("where_data_folder"), message=msg)])
 
 
 def catalogue_reports(ref: Reference, group_codes: np.ndarray, reimb: np.ndarray, category: np.ndarray,

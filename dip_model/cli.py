@@ -6,6 +6,14 @@ import sys
 import time
 
 from .errors import DipError
+from .messages import Message
+
+LANG_HELP = "language of the errors and warnings printed"
+
+
+def say(key: str, lang: str, **values) -> str:
+    """A message of the command line (catalogue key `key`) in the command's language."""
+    return Message(key, **values).text(lang)
 
 
 def _run(a) -> int:
@@ -20,7 +28,7 @@ def _run(a) -> int:
               f"DIP payable {v['dip_fund_payable']:,.2f}, final payments {v['total_final_payment']:,.2f}, "
               f"cap deduction {v['cap_deduction']:,.2f}, months of payment {v['months_of_payment']:.2f}")
     for w in res.summary["warnings"]:
-        print(f"warning: {w}", file=sys.stderr)
+        print(say("cli_warning", a.lang, message=w), file=sys.stderr)
     print(f"results written to {a.out} in {time.perf_counter() - t0:.2f} s")
     return 0
 
@@ -29,10 +37,10 @@ def _validate(a) -> int:
     from .io import validate
     problems, warnings = validate(a.data)
     for w in warnings:
-        print(f"warning: {w}")
+        print(say("cli_warning", a.lang, message=w))
     for p in problems:
-        print(f"error: {p}")
-    print(f"{len(problems)} problem(s), {len(warnings)} warning(s)")
+        print(say("cli_error", a.lang, message=p))
+    print(say("cli_validate_summary", a.lang, problems=len(problems), warnings=len(warnings)))
     return 1 if problems else 0
 
 
@@ -79,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--params", default=None)
     e.add_argument("--hospital", required=True)
     e.add_argument("--scheme", required=True, choices=["employee", "resident"])
-    e.add_argument("--lang", default="zh", choices=["zh", "en"])
+    e.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the explanation, errors and warnings")
     e.set_defaults(fn=_explain)
     s = sub.add_parser("synth", help="write a synthetic city data folder")
     s.add_argument("--cases", type=int, default=1_100_000)
@@ -88,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=_synth)
     pa = sub.add_parser("params", help="list every parameter with its value, unit, label and article")
     pa.add_argument("--params", default=None)
-    pa.add_argument("--lang", default="zh", choices=["zh", "en"])
+    pa.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the labels, errors and warnings")
     pa.set_defaults(fn=_params)
     from .importer import add_import_parser
     add_import_parser(sub)
@@ -98,20 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
     add_uncertainty_parsers(sub)
     from .cli_analysis import add_analysis_parsers
     add_analysis_parsers(sub)
+    for p in sub.choices.values():      # every command prints its errors in a language; en unless it has its own
+        if p.get_default("lang") is None:
+            p.add_argument("--lang", default="en", choices=["zh", "en"], help=LANG_HELP + " (default en)")
     return ap
 
 
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
+    lang = a.lang
     try:
         return a.fn(a)
     except DipError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(say("cli_error", lang, message=err), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(say("cli_interrupted", lang), file=sys.stderr)
         return 130
     except Exception as err:  # last line of defence: a message, never a traceback
-        print(f"error: unexpected failure ({type(err).__name__}: {err}). Please report it with the command used.",
-              file=sys.stderr)
+        print(say("cli_unexpected", lang, kind=type(err).__name__, detail=str(err)), file=sys.stderr)
         return 3

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from .errors import ParameterError
+from .messages import Message, localise
 
 
 def _out(path: str) -> Path:
@@ -14,7 +15,7 @@ def _out(path: str) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ParameterError(f"{path}: cannot create the output folder ({err.strerror})") from None
+        raise ParameterError(Message("cli_out_folder", path=path, reason=err.strerror)) from None
     return out
 
 
@@ -79,14 +80,14 @@ def _sensitivity(a) -> int:
     from .sensitivity import one_way, parse_metric, tornado
     t0 = time.perf_counter()
     if not 0 < a.range < 1:
-        raise ParameterError(f"--range must be between 0 and 1 (0.1 = ±10 %), got {a.range}")
+        raise ParameterError(Message("cli_range", got=a.range))
     metric = parse_metric(a.output, a.scheme, a.hospital)
     data, p = load_data(a.data), load_params(a.params)
     out = _out(a.out)
     df = tornado(data, p, metric, _slots(a.parameters), rel=a.range, **_dask(a))
     df.to_csv(out / "tornado.csv", index=False)
     for _, r in df.iterrows():
-        note = f"  ({r['error']})" if isinstance(r["error"], str) else ""
+        note = f"  ({localise(r['error'], a.lang)})" if isinstance(r["error"], str) else ""
         print(f"{r['slot']}: {r['low']:.6g} → {r['bar_low']:+,.6g}, {r['high']:.6g} → {r['bar_high']:+,.6g}{note}")
     if a.sweep:
         sw = one_way(data, p, metric, a.sweep, points=a.points, rel=a.range, **_dask(a))
@@ -108,7 +109,7 @@ def _sweep(a) -> int:
     hosp.to_csv(out / "hospitals.csv", index=False)
     bad = runs["error"].notna().sum()
     if bad:
-        print(f"warning: {bad} run(s) have invalid parameters; see the error column of runs.csv", file=sys.stderr)
+        print(Message("cli_warning", message=Message("cli_sweep_invalid", n=int(bad))).text(a.lang), file=sys.stderr)
     print(f"{len(runs)} run(s) written to {out} in {time.perf_counter() - t0:.2f} s")
     return 0
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .errors import DipError
+from .messages import Message
 
 
 def load_any(data: str):
@@ -53,11 +54,11 @@ def _report(a) -> int:
     from .report import build
     fmt = a.format or Path(a.out).suffix.lstrip(".").lower()
     if fmt not in ("pptx", "pdf", "xlsx"):
-        raise DipError(f"unknown report format {fmt!r}: give --format pptx, pdf or xlsx")
+        raise DipError(Message("report_format", got=repr(fmt)))
     t0 = time.perf_counter()
     sc = _scenario(a, with_baseline=True)
     if a.hospital and not (sc.res.hospitals["hospital_id"] == a.hospital).any():
-        raise DipError(f"hospital {a.hospital!r} is not a hospital of this dataset")
+        raise DipError(Message("report_unknown_hospital", hospital=repr(a.hospital)))
     payload = build(sc, fmt, out_name=Path(a.out).name, trace_hospital=a.hospital)
     _write(a.out, payload)
     print(f"{fmt} report written to {a.out} in {time.perf_counter() - t0:.1f} s "
@@ -69,12 +70,12 @@ def _statements(a) -> int:
     from .report.statements import statements_pdf, statements_zip
     suffix = Path(a.out).suffix.lower()
     if suffix not in (".pdf", ".zip"):
-        raise DipError("--out must end in .pdf (one PDF, a page per hospital) or .zip (a PDF per hospital)")
+        raise DipError(Message("statements_out"))
     t0 = time.perf_counter()
     sc = _scenario(a, with_baseline=False)
     ids = [a.hospital] if a.hospital else None
     if a.hospital and not (sc.res.data.hospitals["hospital_id"] == a.hospital).any():
-        raise DipError(f"hospital {a.hospital!r} is not a hospital of this dataset")
+        raise DipError(Message("report_unknown_hospital", hospital=repr(a.hospital)))
     payload = statements_zip(sc, ids) if suffix == ".zip" else statements_pdf(sc, ids)
     _write(a.out, payload)
     n = 1 if a.hospital else len(sc.res.data.hospitals)

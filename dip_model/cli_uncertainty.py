@@ -30,15 +30,16 @@ def _montecarlo(a) -> int:
 
 def _pv_ranges(items) -> dict:
     from .errors import ParameterError
+    from .messages import Message
     out = {}
     for it in items or []:
         try:
             scheme, rest = it.split("=", 1)
             lo, ce, hi = (float(x) for x in rest.split(":"))
         except ValueError:
-            raise ParameterError(f"--pv wants SCHEME=LOW:CENTRAL:HIGH (e.g. resident=9.5:10:10.4), got {it!r}") from None
+            raise ParameterError(Message("cli_pv_shape", got=repr(it))) from None
         if scheme not in ("employee", "resident"):
-            raise ParameterError(f"--pv: unknown scheme {scheme!r}")
+            raise ParameterError(Message("cli_pv_scheme", got=repr(scheme)))
         out[scheme] = (lo, ce, hi)
     return out
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .errors import DipError
+from .messages import Message
 
 
 @dataclass
@@ -33,8 +34,8 @@ def explain(res, hospital_id: str, scheme: str) -> list[Step]:
     row = tab[(tab["hospital_id"] == hospital_id) & (tab["scheme"] == scheme)]
     if row.empty:
         known = tab["hospital_id"].isin([hospital_id]).any()
-        why = "has no cases in that scheme" if known else "is not a hospital of this dataset"
-        raise DipError(f"hospital {hospital_id!r} {why} (scheme {scheme})")
+        key = "explain_no_cases" if known else "explain_unknown_hospital"
+        raise DipError(Message(key, hospital=repr(hospital_id), scheme=scheme))
     h = row.iloc[0]
     b = res.summary["schemes"][scheme]
     p = res.params

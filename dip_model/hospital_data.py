@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .errors import ParameterError
+from .messages import Items, Message
 from .params import Params
 
 COLUMNS = ("assessment_score", "violation_amount")
@@ -24,15 +25,15 @@ def with_overrides(hospitals: pd.DataFrame, p: Params) -> pd.DataFrame:
         pos = ids.get_indexer(keys)
         unknown = [k for k, i in zip(keys, pos) if i < 0]
         if unknown:
-            raise ParameterError(f"parameter 'hospital_data.{col}': unknown hospital(s) {', '.join(unknown[:5])} "
-                                 "(not in hospitals.csv)")
+            raise ParameterError(Message("hospital_data_unknown", path=f"hospital_data.{col}",
+                                         hospitals=Items(unknown[:5], more=len(unknown) > 5)))
         vals = [float(v) for v in values.values()]
         if col == "assessment_score":
             top = out["assessment_max"].to_numpy(float)[pos]
             over = [k for k, v, m in zip(keys, vals, top) if v > m]
             if over:
-                raise ParameterError(f"parameter 'hospital_data.assessment_score': the score of {over[0]} is above "
-                                     "its maximum (assessment_max in hospitals.csv, K-9)")
+                raise ParameterError(Message("hospital_data_score_above", path="hospital_data.assessment_score",
+                                             hospital=over[0]))
         column = out[col].to_numpy(float, copy=True)
         column[pos] = vals
         out[col] = column

@@ -33,6 +33,7 @@ from .cells import cost_part, part_masks
 from .dataset import SCHEMES, DataSet
 from .engine import PARTS, REFERENCE_KEYS, Results, case_stage, settle
 from .errors import DipError, InputError, ParameterError
+from .messages import Items, Message
 from .params import Params, load_params
 from .risk_sharing import apply_bands
 from .settlement import annual_scores, score_fund
@@ -151,20 +152,20 @@ def _ytd_cases(data: DataSet, hospital_id: str, months: int | None, ytd: pd.Data
         mine = c[(c["hospital_id"] == hospital_id)]
         m = 6 if months is None else int(months)
         if not 1 <= m <= 11:
-            raise ParameterError(f"months elapsed must be 1 … 11, got {m}")
+            raise ParameterError(Message("forecast_months", months=m))
         return mine[mine["discharge_date"].dt.month <= m].reset_index(drop=True), m
     others = sorted(set(ytd["hospital_id"]) - {hospital_id})
     if others:
-        raise ParameterError(f"the year-to-date file holds cases of other hospitals ({', '.join(others[:5])}); "
-                             f"give the cases of {hospital_id} only")
+        raise ParameterError(Message("forecast_other_hospitals", others=Items(others[:5], more=len(others) > 5),
+                                     hospital=hospital_id))
     if not len(ytd):
-        raise ParameterError("the year-to-date file holds no case")
+        raise ParameterError(Message("forecast_no_case"))
     last = int(ytd["discharge_date"].dt.month.max())
     m = last if months is None else int(months)
     if not 1 <= m <= 11:
-        raise ParameterError(f"months elapsed must be 1 … 11, got {m}")
+        raise ParameterError(Message("forecast_months", months=m))
     if last > m:
-        raise ParameterError(f"the year-to-date file has discharges in month {last}, after month {m}")
+        raise ParameterError(Message("forecast_late_month", last=last, months=m))
     return ytd.reset_index(drop=True), m
 
 
@@ -275,7 +276,7 @@ def forecast(data: DataSet, params: Params | dict | str | None, hospital_id: str
     u = unc if isinstance(unc, Uncertainty) else load_uncertainty(unc)
     ids = pd.Index(data.hospitals["hospital_id"])
     if hospital_id not in ids:
-        raise ParameterError(f"hospital '{hospital_id}' is not in hospitals.csv")
+        raise ParameterError(Message("forecast_unknown_hospital", hospital=hospital_id))
     h = int(ids.get_loc(hospital_id))
     cases, m = _ytd_cases(data, hospital_id, months, ytd)
     city_stage = case_stage(data, p)
@@ -293,7 +294,7 @@ def forecast(data: DataSet, params: Params | dict | str | None, hospital_id: str
     shares, seas = month_shares(data, hospital_id, int(u.get("forecast.min_history_cases")))
     f = shares[:, :m].sum(axis=1)
     if (f <= 0).any():
-        raise DipError(f"history has no case in months 1…{m}: the year cannot be extrapolated from them")
+        raise DipError(Message("forecast_no_history", months=m))
     # the projected year of this hospital: months 1…m as given, months m+1…12 = (YTD ÷ f)·share_k
     base = city_stage.agg
     new = replace(base, count=base.count.astype(float), cost=base.cost.copy(), ffs=base.ffs.copy(),
@@ -328,7 +329,7 @@ def forecast(data: DataSet, params: Params | dict | str | None, hospital_id: str
     table = res.hospitals
     mine = table[table["hospital_id"] == hospital_id].set_index("scheme")
     if mine.empty:
-        raise DipError(f"hospital {hospital_id} has no case in months 1…{m}: nothing to forecast")
+        raise DipError(Message("forecast_no_cases", hospital=hospital_id, months=m))
     months_tab = res.monthly[res.monthly["hospital_id"] == hospital_id].set_index("scheme")
     i7 = p.interpretation("I-7")
     comps, pv_used = {}, {}
@@ -357,7 +358,7 @@ def forecast(data: DataSet, params: Params | dict | str | None, hospital_id: str
         pv_used[s] = tuple(float(v) for v in given) if given is not None else (pv, pv, pv)
         lo, ce, hi = pv_used[s]
         if not (lo <= ce <= hi) or lo <= 0:
-            raise ParameterError(f"{s}: the point-value range must be 0 < low ≤ central ≤ high, got {lo}, {ce}, {hi}")
+            raise ParameterError(Message("forecast_pv_range", scheme=s, low=lo, central=ce, high=hi))
 
     sd_v, sd_src = extrapolation_sd(data, shares, m, u)
     n = int(u.get("forecast.draws"))

@@ -752,6 +752,8 @@ def add_import_parser(sub) -> None:
     p.add_argument("--catalogue", default=None, help="disease-group catalogue (for the grouping rate and the folder)")
     p.add_argument("--chunk-rows", type=int, default=200_000, help=argparse.SUPPRESS)
     p.add_argument("--force", action="store_true", help="replace --out even if it is not an imported folder")
+    p.add_argument("--lang", default="en", choices=["zh", "en"],
+                   help="language of the errors, warnings and the reasons in rejected_rows.csv (default en)")
     p.add_argument("--store", default=None, metavar="NAME",
                    help="also save the imported dataset under NAME in the embedded store (needs a complete folder)")
     p.set_defaults(fn=cli_import)
@@ -766,14 +768,15 @@ def cli_import(a) -> int:
             print(f"  {done:4.0%}  {rows:,} rows read", file=sys.stderr, flush=True)
 
     res = run_import(a.files, a.out, mapping=a.mapping, hospitals=a.hospitals, fund=a.fund,
-                     catalogue=a.catalogue, progress=progress, chunk_rows=a.chunk_rows, force=a.force)
+                     catalogue=a.catalogue, progress=progress, chunk_rows=a.chunk_rows, force=a.force,
+                     lang=a.lang)
     q = res.quality
     if a.save_mapping:
         shutil.copyfile(res.out / MAPPING, a.save_mapping)
     print(f"imported {q['rows_used']:,} of {q['rows_read']:,} rows into {res.out} in {q['seconds']:.1f} s; "
           f"{q['rows_rejected']:,} rejected (listed in {REJECTED})")
     for r in q["rejected_by_rule"]:
-        print(f"  rejected  {r['rows']:>9,}  {r['rule']}")
+        print(f"  rejected  {r['rows']:>9,}  {rule_text(r, a.lang) or r['rule']}")
     if q["grouping_rate"] is not None:
         print(f"grouping rate {q['grouping_rate']:.1%}")
     if q["qc_fail_rate"] is not None:
@@ -782,10 +785,10 @@ def cli_import(a) -> int:
     o = q["outliers"]
     print(f"cost outliers: {o['high']:,} above {o['rule']['high']:g}× and {o['low']:,} below "
           f"{o['rule']['low']:g}× their group median (listed in {OUTLIERS})")
-    for w in q["warnings"]:
-        print(f"warning: {w}", file=sys.stderr)
-    for p in q["problems"]:
-        print(f"to do: {p}", file=sys.stderr)
+    for level, key in (("warning", "cli_warning"), ("problem", "cli_todo")):
+        for n in q["notes"]:
+            if n["level"] == level:
+                print(Message(key, message=note_message(n["code"], n["params"])).text(a.lang), file=sys.stderr)
     if a.store:
         from . import load_data
         from .store import Store

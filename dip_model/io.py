@@ -193,7 +193,7 @@ class _Ctx:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)      # Messages
     digest: object = None           # sha256 over the files' names and bytes
 
     def problem(self, file, message: Message, row=None, column=None):
@@ -212,7 +212,7 @@ class _Ctx:
         p = Problem(file, message.fill(first), row=rows[0], column=column,
                     rows=rows, count=int(idx.size))
         if warn:
-            self.warnings.append(str(p))
+            self.warnings.append(p.located())
         else:
             self.problems.append(p)
 

@@ -32,6 +32,7 @@ from .case_scores import SPECIAL
 from .dataset import SCHEMES, DataSet
 from .engine import CASE_KEYS, CaseStage, Results, case_stage, settle
 from .errors import ParameterError
+from .messages import Message
 from .params import Params, load_params
 from .uncertainty import Uncertainty, load_uncertainty
 
@@ -267,7 +268,7 @@ def run_montecarlo(data: DataSet, params: Params | dict | str | None = None, dra
     p = params if isinstance(params, Params) else load_params(params)
     u = unc if isinstance(unc, Uncertainty) else load_uncertainty(unc)
     if not isinstance(draws, int) or isinstance(draws, bool) or draws < 1:
-        raise ParameterError(f"the number of draws must be a whole number ≥ 1, got {draws!r}")
+        raise ParameterError(Message("draws_whole", got=repr(draws)))
     t0 = time.perf_counter()
     det = settle(data, case_stage(data, p), p)
     t1 = time.perf_counter()

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from . import yamlio
 
 from .errors import ParameterError
+from .messages import Items, Message
 
 RULESETS = Path(__file__).with_name("rulesets")
 DEFAULT_RULESET = "luzhou-2024"
@@ -71,7 +72,7 @@ def _merge(meta: dict, values: dict, user: Mapping, path: str, given: set) -> No
         key = str(key)
         where = f"{path}{key}"
         if key not in meta or key in ("id", "title"):
-            raise ParameterError(f"unknown parameter '{where}'")
+            raise ParameterError(Message("param_unknown", path=where))
         node = meta[key]
         if _is_leaf(node):
             old = values[key]
@@ -85,7 +86,7 @@ def _merge(meta: dict, values: dict, user: Mapping, path: str, given: set) -> No
         elif isinstance(val, Mapping):
             _merge(node, values[key], val, where + ".", given)
         else:
-            raise ParameterError(f"parameter '{where}' is a group; give a mapping, not {val!r}")
+            raise ParameterError(Message("param_group", path=where, got=repr(val)))
 
 
 @dataclass
@@ -154,7 +155,7 @@ def load_params(source: str | Path | Mapping | None = None, ruleset: str = DEFAU
     meta = base.meta if base is not None else load_ruleset(ruleset)
     values = copy.deepcopy(base.values) if base is not None else _values(meta)
     given = set(base.given) if base is not None else set()
-    user = yamlio.read_mapping(source, "parameter file")
+    user = yamlio.read_mapping(source, Message("what_parameter_file"))
     _merge(meta, values, user, "", given)
     params = Params(values, meta, frozenset(given))
     _reconcile(params, user)
@@ -172,7 +173,7 @@ def _reconcile(params: Params, user: Mapping) -> None:
     elif said_i8 and not said_flag:
         v["point_value"]["per_scheme"] = v["interpretations"]["I-8"] == "per_scheme"
     elif said_i8 and said_flag and (v["interpretations"]["I-8"] == "per_scheme") != bool(v["point_value"]["per_scheme"]):
-        raise ParameterError("point_value.per_scheme and interpretations.I-8 contradict each other")
+        raise ParameterError(Message("param_i8_contradiction"))
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -181,17 +182,17 @@ def _num(path: str, v: Any, lo: float | None = None, hi: float | None = None, al
     if v is None and allow_none:
         return
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ParameterError(f"parameter '{path}' must be a number, got {v!r}")
+        raise ParameterError(Message("param_not_number", path=path, got=repr(v)))
     if lo is not None and v < lo or hi is not None and v > hi:
         rng = f"[{lo if lo is not None else '-∞'}, {hi if hi is not None else '∞'}]"
-        raise ParameterError(f"parameter '{path}' = {v} is outside {rng}")
+        raise ParameterError(Message("param_outside", path=path, value=v, range=rng))
 
 
 def _per_scheme(path: str, v: Any, lo: float | None, hi: float | None) -> None:
     if isinstance(v, Mapping):
         for k, x in v.items():
             if k not in ("employee", "resident"):
-                raise ParameterError(f"parameter '{path}' has unknown scheme '{k}'")
+                raise ParameterError(Message("param_unknown_scheme", path=path, scheme=k))
             _num(f"{path}.{k}", x, lo, hi, allow_none=True)
     else:
         _num(path, v, lo, hi, allow_none=True)
@@ -199,36 +200,36 @@ def _per_scheme(path: str, v: Any, lo: float | None, hi: float | None) -> None:
 
 def _bands(path: str, retained: Any, overspend: Any) -> None:
     if not isinstance(retained, list) or not retained:
-        raise ParameterError(f"parameter '{path}.retained' must be a non-empty list of bands")
+        raise ParameterError(Message("param_bands_list", path=f"{path}.retained"))
     edge = 0.0
     for i, b in enumerate(retained):
         where = f"{path}.retained[{i}]"
         if not isinstance(b, Mapping) or not {"from", "to", "ratio"} <= set(b):
-            raise ParameterError(f"parameter '{where}' needs from, to and ratio")
+            raise ParameterError(Message("param_needs", path=where, fields=Items(("from", "to", "ratio"))))
         _num(where + ".from", b["from"], 0)
         _num(where + ".to", b["to"], 0, 1)
         if abs(b["from"] - edge) > 1e-12 or b["to"] <= b["from"]:
-            raise ParameterError(f"parameter '{where}': bands must start at 0 and follow on without gaps, got {b['from']}–{b['to']}")
+            raise ParameterError(Message("param_bands_gap", path=where, low=b["from"], high=b["to"]))
         edge = b["to"]
         r = b["ratio"]
         if isinstance(r, Mapping):
             if set(r) != {"slope", "intercept"}:
-                raise ParameterError(f"parameter '{where}.ratio' must be a number or {{slope, intercept}}")
+                raise ParameterError(Message("param_ratio_shape", path=f"{where}.ratio"))
             _num(where + ".ratio.slope", r["slope"])
             _num(where + ".ratio.intercept", r["intercept"])
         else:
             _num(where + ".ratio", r, 0, 1)
     if not isinstance(overspend, list):
-        raise ParameterError(f"parameter '{path}.overspend' must be a list of bands")
+        raise ParameterError(Message("param_overspend_list", path=f"{path}.overspend"))
     edge = 1.0
     for i, b in enumerate(overspend):
         where = f"{path}.overspend[{i}]"
         if not isinstance(b, Mapping) or not {"to", "rate"} <= set(b):
-            raise ParameterError(f"parameter '{where}' needs to and rate")
+            raise ParameterError(Message("param_needs", path=where, fields=Items(("to", "rate"))))
         _num(where + ".to", b["to"])
         _num(where + ".rate", b["rate"], 0, 1)
         if b["to"] <= edge:
-            raise ParameterError(f"parameter '{where}.to' = {b['to']} must rise above {edge}")
+            raise ParameterError(Message("param_must_rise", path=f"{where}.to", value=b["to"], edge=edge))
         edge = b["to"]
 
 
@@ -240,7 +241,7 @@ def validate_params(p: Params) -> None:
     _per_scheme("budget.adjustment", g("budget.adjustment"), None, None)
     _num("budget.adjustment_fund_cap", g("budget.adjustment_fund_cap"), 0, 1)
     if g("budget.prior_year_balanced") not in (None, True, False):
-        raise ParameterError("parameter 'budget.prior_year_balanced' must be true, false or null")
+        raise ParameterError(Message("param_true_false_null", path="budget.prior_year_balanced"))
     _num("mean_cost_all", g("mean_cost_all"), 1e-9, None, allow_none=True)
     _per_scheme("payment_rate", g("payment_rate"), 1e-9, 1)
     _per_scheme("budget_point_value", g("budget_point_value"), 1e-12, None)
@@ -251,10 +252,10 @@ def validate_params(p: Params) -> None:
     _num("catalogue.dominance_share", g("catalogue.dominance_share"), 0, 1)
     yw = g("catalogue.year_weights")
     if yw is not None and (not isinstance(yw, list) or not yw or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x < 0 for x in yw)):
-        raise ParameterError("parameter 'catalogue.year_weights' must be null or a list of non-negative numbers, oldest year first")
+        raise ParameterError(Message("param_year_weights", path="catalogue.year_weights"))
     pf = g("catalogue.policy_factors")
     if not isinstance(pf, Mapping):
-        raise ParameterError("parameter 'catalogue.policy_factors' must be a mapping group_id → factor")
+        raise ParameterError(Message("param_mapping_of", path="catalogue.policy_factors", what="group_id → factor"))
     for k, x in pf.items():
         _num(f"catalogue.policy_factors.{k}", x, 0)
     for name in ("unmatched_factor", "low_factor"):
@@ -262,13 +263,13 @@ def validate_params(p: Params) -> None:
     _num("cases.low_ratio", g("cases.low_ratio"), 0)
     _num("cases.high_ratio", g("cases.high_ratio"), 0)
     if g("cases.high_ratio") <= g("cases.low_ratio"):
-        raise ParameterError("parameter 'cases.high_ratio' must be above cases.low_ratio")
+        raise ParameterError(Message("param_above", path="cases.high_ratio", other="cases.low_ratio"))
     _num("cases.special_rate", g("cases.special_rate"), 0, 1)
     _num("cases.special_min", g("cases.special_min"), 0)
     _num("cases.readmit_days", g("cases.readmit_days"), 0)
     lv = g("coefficients.level")
     if not isinstance(lv, Mapping):
-        raise ParameterError("parameter 'coefficients.level' must be a mapping category → coefficient")
+        raise ParameterError(Message("param_mapping_of", path="coefficients.level", what="category → coefficient"))
     for k, x in lv.items():
         _num(f"coefficients.level.{k}", x, 0)
     _num("coefficients.bonus_cap", g("coefficients.bonus_cap"), 0)
@@ -276,7 +277,7 @@ def validate_params(p: Params) -> None:
     for name in ("assessment_score", "violation_amount"):
         m = g(f"hospital_data.{name}")
         if not isinstance(m, Mapping):
-            raise ParameterError(f"parameter 'hospital_data.{name}' must be a mapping hospital_id → value")
+            raise ParameterError(Message("param_mapping_of", path=f"hospital_data.{name}", what="hospital_id → value"))
         for k, x in m.items():
             _num(f"hospital_data.{name}.{k}", x, 0)
     _num("point_value.decimals", g("point_value.decimals"), 0, 10)
@@ -289,22 +290,22 @@ def validate_params(p: Params) -> None:
     for path in p.leaves():
         choices = p.info(path).get("choices")
         if choices and g(path) not in choices:
-            raise ParameterError(f"parameter '{path}' = {g(path)!r} is not one of {', '.join(map(str, choices))}")
+            raise ParameterError(Message("param_not_choice", path=path, value=repr(g(path)), choices=Items(map(str, choices))))
     cut = str(g("coefficients.level_change_cutoff"))
     try:
         m, d = (int(x) for x in cut.split("-"))
         assert 1 <= m <= 12 and 1 <= d <= 31
     except (ValueError, AssertionError):
-        raise ParameterError("parameter 'coefficients.level_change_cutoff' must be MM-DD, e.g. 06-30") from None
+        raise ParameterError(Message("param_cutoff", path="coefficients.level_change_cutoff")) from None
     _validate_bonus_rules(g("coefficients.bonus_rules"))
 
 
 def _validate_tiers(path: str, tiers: Any) -> None:
     if not isinstance(tiers, list):
-        raise ParameterError(f"parameter '{path}' must be a list of tiers {{min, add}}")
+        raise ParameterError(Message("param_tiers", path=path))
     for i, t in enumerate(tiers):
         if not isinstance(t, Mapping) or not {"min", "add"} <= set(t):
-            raise ParameterError(f"parameter '{path}[{i}]' needs min and add")
+            raise ParameterError(Message("param_needs", path=f"{path}[{i}]", fields=Items(("min", "add"))))
         _num(f"{path}[{i}].min", t["min"])
         _num(f"{path}[{i}].add", t["add"])
 

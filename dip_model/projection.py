@@ -32,6 +32,7 @@ from .budget import BUDGET_LINES
 from .dataset import SCHEMES, DataSet
 from .engine import Aggregates, CaseStage, Results, case_stage, settle
 from .errors import BudgetError
+from .messages import Message
 from .params import Params, load_params
 
 MIN_GROWTH = -0.99
@@ -76,8 +77,7 @@ def next_fund(summary: dict, a: Assumptions, year: int, revenue_shock: float = 0
     for s, v in summary["schemes"].items():
         r_t = v.get("fund_revenue")
         if r_t is None or (isinstance(r_t, float) and math.isnan(r_t)):
-            raise BudgetError(f"fund.csv, scheme {s}: the projection needs the fund revenue (revenue, or "
-                              "prior_revenue with revenue_growth)")
+            raise BudgetError(Message("projection_no_revenue", scheme=s))
         g_r = a.at("revenue_growth", year, s)
         if g_r is None:
             g_r = v["revenue_growth"] if v["revenue_growth"] is not None else 0.0   # keep the data year's g_R
@@ -141,7 +141,7 @@ def project(data: DataSet, params: Params | dict | str | None = None,
     a = assumptions if isinstance(assumptions, Assumptions) else load_assumptions(assumptions)
     n_years = int(years if years is not None else a.years)
     if not 1 <= n_years <= 5:
-        raise BudgetError(f"the projection covers 1 to 5 years, not {n_years}")
+        raise BudgetError(Message("projection_years", years=n_years))
     st = case_stage(data, p)
     res = settle(data, st, p)
     low = float(p.get("fund_balance.guidance_months_low"))
@@ -176,7 +176,7 @@ def project(data: DataSet, params: Params | dict | str | None = None,
         try:
             res = settle(data, scale_stage(st, volume, cost_f, drift), p_later, fund=fund)
         except BudgetError as err:
-            raise BudgetError(f"projection year {year}: {err}") from None
+            raise BudgetError(Message("projection_year_failed", year=year, error=err)) from None
         all_res.append(res)
         pv_hist.append(({s: v["settlement_point_value"] for s, v in res.summary["schemes"].items()}, pv_now))
         year_rows.append(_year_rows(res, year, pv_hist[-1], low, high))

@@ -14,6 +14,7 @@ from .assumptions import Assumptions, load_assumptions
 from .dataset import DataSet
 from .engine import case_stage
 from .errors import ParameterError
+from .messages import Message
 from .parallel import map_tasks
 from .params import Params, load_params
 from .projection import Projection, project
@@ -53,7 +54,7 @@ def projection_fan(data: DataSet, params: Params | dict | str | None = None,
     p = params if isinstance(params, Params) else load_params(params)
     a = assumptions if isinstance(assumptions, Assumptions) else load_assumptions(assumptions)
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
-        raise ParameterError(f"the number of draws must be a whole number ≥ 1, got {draws!r}")
+        raise ParameterError(Message("draws_whole", got=repr(draws)))
     n_years = int(years if years is not None else a.years)
     central = project(data, p, a, n_years)
     case_stage(data, p)                       # built once here, shared by every draw

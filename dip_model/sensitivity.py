@@ -31,6 +31,7 @@ from . import yamlio
 from .dataset import SCHEMES, DataSet
 from .engine import CASE_KEYS, Results, case_stage, settle
 from .errors import DipError, ParameterError
+from .messages import Items, Message
 from .params import Params, load_params
 from .parallel import map_tasks
 
@@ -63,13 +64,13 @@ class Metric:
 
     def __post_init__(self):
         if self.name not in METRICS:
-            raise ParameterError(f"unknown output '{self.name}'; choose one of {', '.join(METRICS)}")
+            raise ParameterError(Message("metric_unknown", name=self.name, choices=Items(METRICS)))
         if self.scheme is not None and self.scheme not in SCHEMES:
-            raise ParameterError(f"unknown scheme '{self.scheme}'; choose employee or resident")
+            raise ParameterError(Message("metric_scheme_unknown", scheme=self.scheme))
         if self.name == "point_value" and self.scheme is None:
-            raise ParameterError("the point value is per scheme: give --scheme employee or resident")
+            raise ParameterError(Message("metric_pv_scheme"))
         if self.name in ("final_payment", "year_end_settlement") and (self.hospital is None or self.scheme is None):
-            raise ParameterError(f"'{self.name}' is one hospital's: give --hospital ID and --scheme")
+            raise ParameterError(Message("metric_hospital", name=self.name))
 
     @property
     def label(self) -> str:
@@ -79,9 +80,9 @@ class Metric:
         if self.hospital is not None:
             h = res.hospitals
             if not ((h["hospital_id"] == self.hospital) & (h["scheme"] == self.scheme)).any():
-                raise ParameterError(f"hospital '{self.hospital}' has no {self.scheme} cases in this dataset")
+                raise ParameterError(Message("metric_no_cases", hospital=self.hospital, scheme=self.scheme))
         elif self.scheme is not None and self.scheme not in res.summary["schemes"]:
-            raise ParameterError(f"scheme '{self.scheme}' is not in the fund table")
+            raise ParameterError(Message("metric_scheme_absent", scheme=self.scheme))
 
     def value(self, res: Results) -> float:
         sch = res.summary["schemes"]
@@ -137,7 +138,7 @@ def _split(p: Params, slot: str) -> tuple[str, list]:
             if pos != len(rest):
                 break
             return leaf, steps
-    raise ParameterError(f"unknown parameter '{slot}'")
+    raise ParameterError(Message("param_unknown", path=slot))
 
 
 def _derived_value(slot: str, leaf: str, steps: list, res: Results) -> float | None:
@@ -165,12 +166,12 @@ def current_value(p: Params, slot: str, res: Results | None = None) -> float:
         if kind == "overspend_width":
             bands = p.get(f"sharing.{s}.overspend")
             if not bands:
-                raise ParameterError(f"'{slot}': there are no overspend bands to widen")
+                raise ParameterError(Message("slot_no_overspend", slot=slot))
             return float(bands[-1]["to"]) - 1.0
         bands = p.get(f"sharing.{s}.retained")
         if kind == "retained_edge_low":
             if len(bands) < 2:
-                raise ParameterError(f"'{slot}': there is only one retained band")
+                raise ParameterError(Message("slot_one_band", slot=slot))
             return float(bands[0]["to"])
         return float(bands[-1]["to"])
     leaf, steps = _split(p, slot)
@@ -183,11 +184,11 @@ def current_value(p: Params, slot: str, res: Results | None = None) -> float:
         elif v is None or isinstance(v, (int, float)) and not isinstance(v, bool):
             break                                            # a per-scheme parameter given as one value
         else:
-            raise ParameterError(f"unknown parameter '{slot}'")
+            raise ParameterError(Message("param_unknown", path=slot))
     if v is None and res is not None:
         v = _derived_value(slot, leaf, steps, res)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ParameterError(f"parameter '{slot}' has no numeric value to move ({v!r})")
+        raise ParameterError(Message("slot_not_numeric", path=slot, got=repr(v)))
     return float(v)
 
 
@@ -344,6 +345,7 @@ def tornado(data: DataSet, params: Params | dict | str | None, metric: Metric, s
                     "output_high": v_hi, "bar_low": v_lo - base, "bar_high": v_hi - base,
                     "error": r["error"] or e_lo or e_hi})
     df = pd.DataFrame(out)
+    df["error"] = _errors([o["error"] for o in out])
     df["swing"] = (df["bar_high"] - df["bar_low"]).abs()
     return df.sort_values("swing", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
 
@@ -365,22 +367,22 @@ def one_way(data: DataSet, params: Params | dict | str | None, metric: Metric, s
     done = map_tasks(_metric_task, items, (*shared, metric), scheduler=scheduler, address=address)
     return pd.DataFrame({"slot": slot, "value": [k for k, _, _ in done], "output": [v for _, v, _ in done],
                          "is_current": [k == cur for k, _, _ in done], "metric": metric.label,
-                         "error": [e for _, _, e in done]})
+                         "error": _errors([e for _, _, e in done])})
 
 
 # --- grid sweep -------------------------------------------------------------------------------
 
 def read_grid(path: str | Path) -> dict:
     """A grid file: `grid: {slot: [values…], …}` (or the mapping alone)."""
-    doc = yamlio.read_file(path, "grid file")
+    doc = yamlio.read_file(path, Message("what_grid_file"))
     grid = doc.get("grid", doc) if isinstance(doc, Mapping) else None
     if not isinstance(grid, Mapping) or not grid:
-        raise ParameterError(f"{path}: give `grid:` with a list of values for each parameter")
+        raise ParameterError(Message("grid_shape", path=str(path)))
     out = {}
     for k, v in grid.items():
         vals = v if isinstance(v, list) else [v]
         if not vals or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in vals):
-            raise ParameterError(f"{path}: grid entry '{k}' must be a number or a list of numbers")
+            raise ParameterError(Message("grid_entry", path=str(path), entry=k))
         out[str(k)] = [float(x) for x in vals]
     return out
 
@@ -408,7 +410,7 @@ def grid_sweep(data: DataSet, params: Params | dict | str | None, grid: Mapping,
         _split(p, s) if not _DERIVED.match(s) else None
     combos = list(itertools.product(*(grid[s] for s in slots)))
     if len(combos) > MAX_GRID_RUNS:
-        raise ParameterError(f"the grid has {len(combos):,} combinations; at most {MAX_GRID_RUNS:,} are run")
+        raise ParameterError(Message("grid_too_big", n=len(combos), max=MAX_GRID_RUNS))
     items = []
     for i, combo in enumerate(combos):
         q: Params | str = p
@@ -423,4 +425,11 @@ def grid_sweep(data: DataSet, params: Params | dict | str | None, grid: Mapping,
             hosp.append(h.assign(run=run))
     hosp_df = (pd.concat(hosp, ignore_index=True)[["run", "hospital_id", "scheme", "final_payment", "year_end_settlement"]]
                if hosp else pd.DataFrame(columns=["run", "hospital_id", "scheme", "final_payment", "year_end_settlement"]))
-    return pd.DataFrame(runs), hosp_df
+    runs_df = pd.DataFrame(runs)
+    runs_df["error"] = _errors(r["error"] for r in runs)
+    return runs_df, hosp_df
+
+
+def _errors(messages) -> pd.Series:
+    """An `error` column kept as objects, so each Message keeps its translation (a str column would not)."""
+    return pd.Series(list(messages), dtype=object)

@@ -42,6 +42,7 @@ from . import yamlio
 
 from .dataset import DataSet
 from .errors import DipError, ParameterError
+from .messages import Items, Message, dump, load
 from .params import DEFAULT_RULESET, Params, load_params
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +73,7 @@ class StoreError(DipError):
     """A store operation the user asked for cannot be done. `code` and `info` let a user
     interface word the message itself (e.g. code "exists", info {"name": ...})."""
 
-    def __init__(self, message: str, code: str = "store", **info: Any):
+    def __init__(self, message: Message, code: str = "store", **info: Any):
         super().__init__(message)
         self.code = code
         self.info = info
@@ -122,13 +123,13 @@ def _ident(name: str) -> str:
 def _clean_name(name: Any, what: str) -> str:
     """A trimmed, non-empty, printable name of at most NAME_MAX characters."""
     if not isinstance(name, str) or not name.strip():
-        raise StoreError(f"the {what} name must not be empty", code="name_empty")
+        raise StoreError(Message("store_name_empty", what=Message(f"what_{what}")), code="name_empty")
     name = name.strip()
     if len(name) > NAME_MAX:
-        raise StoreError(f"the {what} name is longer than {NAME_MAX} characters",
+        raise StoreError(Message("store_name_long", what=Message(f"what_{what}"), max=NAME_MAX),
                          code="name_long", max=NAME_MAX)
     if any(ord(ch) < 32 for ch in name):
-        raise StoreError(f"the {what} name contains a control character", code="name_bad")
+        raise StoreError(Message("store_name_bad", what=Message(f"what_{what}")), code="name_bad")
     return name
 
 
@@ -175,7 +176,7 @@ def _to_arrow(df: pd.DataFrame, where: str, warnings: list[str]) -> tuple[pa.Tab
                                  (isinstance(v, float) and math.isnan(v)) else str(v)),
                            type=pa.string())
             dtype = "object"
-            warnings.append(f"{where}: column '{name}' holds mixed values and was stored as text")
+            warnings.append(Message("store_mixed_column", where=where, column=str(name)))
         cols.append([str(name), dtype])
         arrays.append(arr)
     table = pa.Table.from_arrays(arrays, names=[c[0] for c in cols]) if cols else \
@@ -252,12 +253,12 @@ def _scenario_values(values: Any, ruleset: str = DEFAULT_RULESET) -> dict:
     if values is None:
         values = {}
     if not isinstance(values, Mapping):
-        raise ParameterError("the scenario values must be a mapping of parameter names to values")
+        raise ParameterError(Message("scenario_values_mapping"))
     clean = _builtin(ruleset).with_values(values).user_values()
     try:
         json.dumps(clean, allow_nan=False)
     except (TypeError, ValueError) as err:
-        raise ParameterError(f"the scenario holds a value that cannot be saved ({err})") from None
+        raise ParameterError(Message("scenario_unsavable", reason=str(err))) from None
     return clean
 
 
@@ -322,7 +323,7 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise StoreError(f"cannot create the folder of the store {self.path}: {err.strerror}",
+            raise StoreError(Message("store_mkdir", path=str(self.path), reason=err.strerror),
                              code="open", path=str(self.path)) from None
         deadline = time.monotonic() + self.timeout
         wait = 0.05
@@ -337,10 +338,9 @@ class Store:
                     wait = min(wait * 2, 1.0)
                     continue
                 if busy:
-                    raise StoreError(f"the store {self.path} is in use by another program "
-                                     f"(waited {self.timeout:g} s); try again when it has finished",
+                    raise StoreError(Message("store_busy", path=str(self.path), seconds=self.timeout),
                                      code="busy", path=str(self.path)) from None
-                raise StoreError(f"cannot open the store {self.path}: {text}",
+                raise StoreError(Message("store_open", path=str(self.path), reason=text),
                                  code="open", path=str(self.path)) from None
 
     @contextmanager
@@ -364,7 +364,7 @@ class Store:
                     self._init_schema(con)
                 yield con
             except duckdb.Error as err:
-                raise StoreError(f"store error ({self.path}): {err}", code="db") from None
+                raise StoreError(Message("store_db", path=str(self.path), reason=str(err)), code="db") from None
             finally:
                 if con is not None:
                     con.close()
@@ -407,8 +407,8 @@ class Store:
                 if row is None:
                     con.execute("INSERT INTO store_meta VALUES ('schema', ?)", [SCHEMA_VERSION])
                 elif row[0] != SCHEMA_VERSION:
-                    raise StoreError(f"the store {self.path} has layout version {row[0]}; this "
-                                     f"program reads version {SCHEMA_VERSION}", code="version")
+                    raise StoreError(Message("store_version", path=str(self.path), found=row[0],
+                                             version=SCHEMA_VERSION), code="version")
                 con.execute("COMMIT")
             except BaseException:
                 with suppress(Exception):
@@ -449,7 +449,7 @@ class Store:
         """Store every table of `data` under a new id (returned), in one transaction."""
         name = _clean_name(name, "dataset")
         if not isinstance(data, DataSet):
-            raise StoreError("save_dataset needs a DataSet (see dip_model.load_data)", code="type")
+            raise StoreError(Message("store_type"), code="type")
         ds_id = uuid.uuid4().hex[:12]
         warnings = list(data.warnings)
         quality_json = None if quality is None else _dumps(quality)
@@ -464,7 +464,7 @@ class Store:
                       None if data.catalogue is None else len(data.catalogue)]
             con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [ds_id, name, _now(), data.source, data.version or f"store:{ds_id}",
-                         *counts, _dumps(warnings), quality_json, _dumps(frames)])
+                         *counts, _dumps(dump(warnings)), quality_json, _dumps(frames)])
         return ds_id
 
     def list_datasets(self) -> pd.DataFrame:
@@ -480,7 +480,7 @@ class Store:
         names = [d[0] for d in cur.description]
         row = _first(cur)
         if row is None:
-            raise StoreError(f"no stored dataset with id '{ds_id}'", code="no_dataset", id=ds_id)
+            raise StoreError(Message("store_no_dataset", id=ds_id), code="no_dataset", id=ds_id)
         return dict(zip(names, row))
 
     def dataset_info(self, ds_id: str) -> dict:
@@ -490,6 +490,7 @@ class Store:
             info = self._dataset_row(con, ds_id)
         for key in ("warnings", "quality", "frames"):
             info[key] = None if info[key] is None else json.loads(info[key])
+        info["warnings"] = load(info["warnings"])       # Messages again, in either language
         return info
 
     def find_dataset(self, version: str) -> str | None:
@@ -505,7 +506,7 @@ class Store:
             info = self._dataset_row(con, ds_id)
             frames = self._get_frames(con, json.loads(info["frames"]))
         return DataSet(**{k: frames.get(k) for k in FRAMES}, source=f"store:{info['id']}",
-                       version=info["version"], warnings=json.loads(info["warnings"]))
+                       version=info["version"], warnings=load(json.loads(info["warnings"])))
 
     def open_folder(self, path, name: str) -> DataSet:
         """A data folder through the store: the stored copy when the folder's bytes are already
@@ -587,12 +588,12 @@ class Store:
     def _need_scenario(self, con, name: str) -> tuple:
         row = self._scenario_row(con, name)
         if row is None:
-            raise StoreError(f"no saved scenario named '{name}'", code="no_scenario", name=name)
+            raise StoreError(Message("store_no_scenario", name=name), code="no_scenario", name=name)
         return row
 
     def _need_free(self, con, name: str) -> None:
         if self._scenario_row(con, name) is not None:
-            raise StoreError(f"a scenario named '{name}' already exists", code="exists", name=name)
+            raise StoreError(Message("store_exists", name=name), code="exists", name=name)
 
     def save_scenario(self, name: str, values: Mapping | None, note: str = "",
                       overwrite: bool = False) -> str:
@@ -676,31 +677,29 @@ class Store:
             try:
                 text = text.decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise StoreError("the scenario file is not UTF-8 text", code="yaml") from None
+                raise StoreError(Message("scenario_not_utf8"), code="yaml", detail=Message("text_not_utf8")) from None
         try:
             doc = yamlio.safe_load(text)
         except yaml.YAMLError as err:
-            raise StoreError(f"the scenario file is not valid YAML: {err}", code="yaml",
-                             detail=str(err)) from None
+            raise StoreError(Message("scenario_yaml", reason=str(err)), code="yaml", detail=str(err)) from None
         if doc is None:
-            raise StoreError("the scenario file is empty", code="yaml_empty")
+            raise StoreError(Message("scenario_empty"), code="yaml_empty")
         if not isinstance(doc, Mapping):
-            raise StoreError("the scenario file must be a mapping (name, note, values)",
-                             code="yaml_shape")
+            raise StoreError(Message("scenario_shape"), code="yaml_shape")
         note = ""
         if "values" in doc:                      # an exported scenario
             unknown = sorted(str(k) for k in doc if k not in _DOC_KEYS)
             if unknown:
-                raise StoreError(f"unknown key '{unknown[0]}' in the scenario file (expected "
-                                 f"{', '.join(sorted(_DOC_KEYS))})", code="yaml_key", key=unknown[0])
+                raise StoreError(Message("scenario_key", key=unknown[0], expected=Items(sorted(_DOC_KEYS))),
+                                 code="yaml_key", key=unknown[0])
             ruleset = doc.get("ruleset") or DEFAULT_RULESET
             if ruleset != DEFAULT_RULESET:
-                raise StoreError(f"the scenario was made for rule set '{ruleset}'; this program "
-                                 f"uses '{DEFAULT_RULESET}'", code="ruleset", ruleset=str(ruleset))
+                raise StoreError(Message("scenario_ruleset", ruleset=str(ruleset), current=DEFAULT_RULESET),
+                                 code="ruleset", ruleset=str(ruleset))
             values, note = doc["values"], doc.get("note") or ""
             name = name or (None if doc.get("name") is None else str(doc["name"]))
         else:                                    # a plain parameter file
             values = doc
         if not name:
-            raise StoreError("the scenario file has no name; give one", code="yaml_name")
+            raise StoreError(Message("scenario_no_name"), code="yaml_name")
         return self.save_scenario(name, values, note=str(note), overwrite=overwrite)

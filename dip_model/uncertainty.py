@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from . import yamlio
 from .errors import ParameterError
+from .messages import Message
 
 FILE = Path(__file__).with_name("rulesets") / "uncertainty.yaml"
 # the spreads a zero-variance run sets to 0 (and poisson off)
@@ -88,13 +89,13 @@ def _user_paths(user: Mapping, prefix: str = "") -> dict:
 def _check(path: str, value: Any, node: dict) -> Any:
     if node.get("unit") == "switch":
         if not isinstance(value, bool):
-            raise ParameterError(f"uncertainty parameter '{path}' must be true or false, got {value!r}")
+            raise ParameterError(Message("uncertainty_switch", path=path, got=repr(value)))
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise ParameterError(f"uncertainty parameter '{path}' must be a number, got {value!r}")
+        raise ParameterError(Message("uncertainty_not_number", path=path, got=repr(value)))
     lo, hi = node.get("range", (None, None))
     if lo is not None and value < lo or hi is not None and value > hi:
-        raise ParameterError(f"uncertainty parameter '{path}' = {value} is outside [{lo}, {hi}]")
+        raise ParameterError(Message("uncertainty_outside", path=path, value=value, low=lo, high=hi))
     return int(value) if isinstance(node["value"], int) and not isinstance(node["value"], bool) else float(value)
 
 
@@ -103,10 +104,10 @@ def load_uncertainty(source: str | Path | Mapping | None = None, base: Uncertain
     out of range are refused with the parameter's name."""
     meta = base.meta if base is not None else _read_meta()
     values = dict(base.values) if base is not None else _flatten(meta)
-    user = yamlio.read_mapping(source, "uncertainty file")
+    user = yamlio.read_mapping(source, Message("what_uncertainty_file"))
     for path, v in _user_paths(user).items():
         if path not in values:
-            raise ParameterError(f"unknown uncertainty parameter '{path}'")
+            raise ParameterError(Message("uncertainty_unknown", path=path))
         node: Any = meta
         for part in path.split("."):
             node = node[part]

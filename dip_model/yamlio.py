@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ParameterError
+from .messages import Message
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -18,14 +19,14 @@ def safe_load(stream):
 
 def read_file(path, what: str):
     """The YAML document of a user's file; a missing or unreadable file, or bad YAML, is a ParameterError
-    naming the file and `what` it is (e.g. "parameter file")."""
+    naming the file and `what` it is (e.g. Message("what_parameter_file"))."""
     try:
         with open(path, encoding="utf-8-sig") as f:
             return safe_load(f)
     except OSError as err:
-        raise ParameterError(f"{path}: cannot read the {what} ({err.strerror})") from None
+        raise ParameterError(Message("param_file_unreadable", path=str(path), what=what, reason=err.strerror)) from None
     except yaml.YAMLError as err:
-        raise ParameterError(f"{path}: not valid YAML ({err})") from None
+        raise ParameterError(Message("param_file_yaml", path=str(path), reason=str(err))) from None
 
 
 def read_mapping(source, what: str):
@@ -34,5 +35,5 @@ def read_mapping(source, what: str):
     if doc is None:
         return {}
     if not isinstance(doc, Mapping):
-        raise ParameterError(f"the {what} must be a mapping of names to values")
+        raise ParameterError(Message("param_file_mapping", what=what))
     return doc

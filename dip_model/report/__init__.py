@@ -24,7 +24,8 @@ def build(sc: Scenario, fmt: str, out_name: str | None = None, trace_hospital: s
         from .workbook import build_xlsx
         return build_xlsx(sc, out_name, sc.trace_hospital)
     from ..errors import DipError
-    raise DipError(f"unknown report format {fmt!r} (pptx, pdf or xlsx)")
+    from ..messages import Message
+    raise DipError(Message("report_format_unknown", got=repr(fmt)))
 
 
 __all__ = ["FORMATS", "Scenario", "build"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import yamlio
 from ..errors import DipError
+from ..messages import Items, Message
 
 LOCALES = Path(__file__).resolve().parents[2] / "ui" / "locales"
 LANGS = ("zh", "en")
@@ -17,17 +18,17 @@ LANGS = ("zh", "en")
 def catalog(lang: str) -> dict:
     """Every catalog file of a language (one per page or area), merged; a key defined twice is refused."""
     if lang not in LANGS:
-        raise DipError(f"unknown language {lang!r} (zh or en)")
+        raise DipError(Message("labels_unknown_lang", got=repr(lang)))
     folder = LOCALES / lang
     if not folder.is_dir():
-        raise DipError(f"the text catalogs are missing ({folder.name} under ui/locales)")
+        raise DipError(Message("labels_missing", folder=folder.name))
     out: dict = {}
     for path in sorted(folder.glob("*.yaml")):
         with open(path, encoding="utf-8") as f:
             part = yamlio.safe_load(f) or {}
         clash = set(out) & set(part)
         if clash:
-            raise DipError(f"{path.name}: keys already defined elsewhere: {sorted(clash)}")
+            raise DipError(Message("labels_clash", file=path.name, keys=Items(sorted(clash))))
         out.update(part)
     return out
 

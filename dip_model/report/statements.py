@@ -79,7 +79,8 @@ def statement_page(doc: Doc, sc: Scenario, hospital_id: str) -> None:
     info = hosp[hosp["hospital_id"] == hospital_id]
     if info.empty:
         from ..errors import DipError
-        raise DipError(f"hospital {hospital_id!r} is not a hospital of this dataset")
+        from ..messages import Message
+        raise DipError(Message("report_unknown_hospital", hospital=repr(hospital_id)))
     info = info.iloc[0]
     colon = "：" if L == "zh" else ": "
     doc.add_page()
@@ -141,7 +142,8 @@ def statements_pdf(sc: Scenario, hospital_ids: list[str] | None = None) -> bytes
         statement_page(doc, sc, hid)
         if doc.page_no() != before + 1:
             from ..errors import DipError
-            raise DipError(f"the statement of hospital {hid} does not fit on one page")
+            from ..messages import Message
+            raise DipError(Message("statement_too_long", hospital=hid))
     return bytes(doc.output())
 
 
