@@ -504,15 +504,20 @@ _STAT_TEXT = ("case_id", "group_id", "dx_code", "proc_codes", "proc_class") + HO
 _WRITE = pacsv.WriteOptions(include_header=True, quoting_style="needed")
 
 
-def rule_text(entry: dict, lang: str) -> str | None:
-    """A rule of the report ({"rule", "column", "message", …}) in `lang`: column and text without the
-    value; None for a report written before the rules carried their message."""
+def rule_template(entry: dict) -> Template | None:
+    """The message of a rule of the report ({"rule", "column", "message", …}); its text(lang) is the rule
+    without the value. None for a report written before the rules carried their message."""
     m = entry.get("message")
     try:
-        tpl = Template(m["key"], **load(m.get("values") or {}))
+        return Template(m["key"], **load(m.get("values") or {}))
     except (TypeError, KeyError):           # no message, or a key this version does not know
         return None
-    return _at(entry.get("column", ""), tpl).text(lang)
+
+
+def rule_text(entry: dict, lang: str) -> str | None:
+    """A rule of the report in `lang`, with its column ("total_cost: negative value"); None as rule_template."""
+    tpl = rule_template(entry)
+    return None if tpl is None else _at(entry.get("column", ""), tpl).text(lang)
 
 
 def _all_null(columns: dict[str, pa.Array], n: int) -> np.ndarray:

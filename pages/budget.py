@@ -12,7 +12,7 @@ from dip_model.params import per_scheme
 from ui import state, widgets
 from ui.cards import card_label, card_money, unit
 from ui.export import download_excel, download_png
-from ui.i18n import current_lang, money, t
+from ui.i18n import current_lang, money, t, tr
 from ui.widgets import scheme_list
 
 SCHEMES = ("employee", "resident")
@@ -50,7 +50,7 @@ def own_error(path: str, scheme: str | None) -> None:
     _, err = state.params_or_error()
     at = state.error_path(err)
     if at and (at == path or at == f"{path}.{scheme}" or scheme is None and at.startswith(path + ".")):
-        st.error(err, icon="⚠️")
+        st.error(tr(err), icon="⚠️")
 
 
 def scheme_inputs(scheme: str, fund_row, base_summary: dict | None) -> None:
@@ -238,6 +238,6 @@ try:
     st.plotly_chart(fig, width="stretch", key="bdg_pv_fig")
     download_png(fig, t("rep_pv_title"), "bdg_pv_png")
 except dip_model.DipError as exc:
-    st.error(str(exc))
+    st.error(tr(exc))
 except Exception as exc:  # never show a traceback
     st.error(t("unexpected", kind=type(exc).__name__))

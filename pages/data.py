@@ -23,7 +23,7 @@ from dip_model.import_read import ReadError, detect_encoding, sniff
 from dip_model.io import SCHEME_WORDS
 from ui import state
 from ui.export import download_excel, download_png
-from ui.i18n import catalog, current_lang, t
+from ui.i18n import catalog, current_lang, t, tr
 
 K_LAST = "dat_last_import"          # folder of this session's last import
 K_TMP = "dat_upload_dir"            # this session's folder for uploaded files (emptied after each import)
@@ -79,10 +79,10 @@ def stored() -> dict[str, str]:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def check_folder(path: str, signature: str) -> tuple[list[str], list[str]]:
-    """`python -m dip_model validate` for a folder: problems and warnings as text (keyed by the
-    folder's file signature, so a changed file is checked again)."""
+    """`python -m dip_model validate` for a folder: problems and warnings as Messages, shown in the
+    page's language (keyed by the folder's file signature, so a changed file is checked again)."""
     problems, warnings = dip_model.validate(path)
-    return [str(p) for p in problems], list(warnings)
+    return [p.located() for p in problems], list(warnings)
 
 
 def switch_to(key: str) -> None:
@@ -110,11 +110,19 @@ def col_label(target: str) -> str:
     return t(f"dat_col_{target}") if target else t("dat_ignore")
 
 
-def rule_label(rule: str) -> str:
-    """A rejection rule ('column: text') in the current language (the text as written when unknown)."""
+def rule_label(rule: str, q: dict | None = None) -> str:
+    """A rejection rule ('column: text') in the current language: from its message in the report `q`;
+    for a report written before the rules carried their message, from the page's own wording (the text
+    as written when unknown)."""
+    entry = next((r for r in (q or {}).get("rejected_by_rule", []) + (q or {}).get("warnings_by_rule", [])
+                  if r["rule"] == rule), None)
+    template = importer.rule_template(entry) if entry else None
     column, _, text = rule.partition(": ")
-    key = "dat_rule_" + re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60]
-    text = catalog(current_lang()).get(key, text)
+    if template is not None:
+        text = template.text(current_lang())
+    else:
+        key = "dat_rule_" + re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60]
+        text = catalog(current_lang()).get(key, text)
     col = t("dat_col_row") if column == "row" else col_label(column) if column in TARGETS else column
     return f"{col}：{text}" if current_lang() == "zh" else f"{col}: {text}"
 
@@ -135,7 +143,7 @@ def dataset_tab() -> None:
             ds = state.dataset()
         summary(ds)
     except dip_model.DipError as exc:
-        st.error(t("dat_current_invalid", err=str(exc)))
+        st.error(t("dat_current_invalid", err=exc))
     except OSError:                 # the folder was moved or deleted: choose another below
         st.error(t("dat_current_missing", path=Path(current_path()).name))
     opts = choices()
@@ -186,12 +194,12 @@ def folder_report(path: str, problems: list[str]) -> None:
     st.markdown(f"**{t('dat_check_title')}**")
     if problems:
         st.error(t("dat_check_problems", n=len(problems)))
-        st.code("\n".join(problems[:50]), language=None, wrap_lines=True)
+        st.code("\n".join(tr(p) for p in problems[:50]), language=None, wrap_lines=True)
     else:
         st.success(t("dat_check_ok"))
     if warnings:
         with st.expander(t("dat_check_warnings", n=len(warnings))):
-            st.code("\n".join(warnings[:50]), language=None, wrap_lines=True)
+            st.code("\n".join(tr(w) for w in warnings[:50]), language=None, wrap_lines=True)
     q = importer.read_quality(p)
     if q:
         st.divider()
@@ -255,7 +263,7 @@ def base_mapping(upload) -> Mapping | None:
     try:
         return Mapping.from_dict(yamlio.safe_load(upload.getvalue().decode("utf-8")), upload.name)
     except (dip_model.DipError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        st.error(t("dat_bad_mapping", name=upload.name, err=str(exc)))
+        st.error(t("dat_bad_mapping", name=upload.name, err=exc))
         return None
 
 
@@ -386,12 +394,12 @@ def run_ui(files, side: dict, user: Mapping) -> None:
         paths = [materialise(f) for f in files]
         extra = {k: materialise(v) if v else None for k, v in side.items()}
         res = importer.run_import(paths, out, mapping=user, progress=progress, names=[f.name for f in files],
-                                  **extra)
+                                  lang=current_lang(), **extra)
         st.session_state[K_LAST] = str(res.out)
         bar.progress(1.0, text=t("dat_progress_done", s=res.quality["seconds"]))
     except dip_model.DipError as exc:
         bar.empty()
-        st.error(t("dat_import_failed", err=str(exc)))
+        st.error(t("dat_import_failed", err=exc))
     finally:
         shutil.rmtree(upload_dir(), ignore_errors=True)    # uploads are not kept on disk
         st.session_state.pop("dat_inspect", None)
@@ -446,9 +454,15 @@ def quality_report(q: dict, folder: Path, key: str) -> None:
 
 
 def note_text(n: dict) -> str:
-    """A report note in the current language (by its code; the English text when no wording exists)."""
+    """A report note in the current language: the page's wording of its code, else the importer's message
+    (the text as written for a code this version does not know)."""
     key = f"dat_note_{n['code']}"
-    return t(key, **n.get("params", {})) if key in catalog(current_lang()) else n["text"]
+    if key in catalog(current_lang()):
+        return t(key, **n.get("params", {}))
+    try:
+        return importer.note_message(n["code"], n.get("params", {})).text(current_lang())
+    except (KeyError, IndexError, ValueError):
+        return n["text"]
 
 
 def rejected_section(q: dict, folder: Path, key: str) -> None:
@@ -457,7 +471,7 @@ def rejected_section(q: dict, folder: Path, key: str) -> None:
     if not rules:
         st.success(t("dat_q_rej_none"))
     else:
-        table = pd.DataFrame({t("dat_h_rule"): [rule_label(r["rule"]) for r in rules],
+        table = pd.DataFrame({t("dat_h_rule"): [rule_label(r["rule"], q) for r in rules],
                               t("dat_h_rows"): [r["rows"] for r in rules]})
         c = st.columns([3, 2])
         with c[0]:
@@ -473,13 +487,13 @@ def rejected_section(q: dict, folder: Path, key: str) -> None:
             st.dataframe(table, hide_index=True, width="stretch")
             download_excel(table, t("dat_q_rej_chart"), f"dat_rej_xlsx_{key}")
     if q.get("warnings_by_rule"):
-        st.caption(t("dat_q_kept_warn") + "；".join(f"{rule_label(r['rule'])} {n_fmt(r['rows'])}"
+        st.caption(t("dat_q_kept_warn") + "；".join(f"{rule_label(r['rule'], q)} {n_fmt(r['rows'])}"
                                                      for r in q["warnings_by_rule"]))
     path = folder / importer.REJECTED
     if q["rows_rejected"] and path.is_file():
         with st.expander(t("dat_q_rej_rows", n=n_fmt(q["rows_rejected"]), shown=min(SHOWN_ROWS, q["rows_rejected"]))):
             rows = pd.read_csv(path, dtype=str, nrows=SHOWN_ROWS, encoding="utf-8-sig", keep_default_na=False)
-            rows["rules"] = rows["rules"].map(lambda r: "；".join(rule_label(x) for x in r.split(" | ")))
+            rows["rules"] = rows["rules"].map(lambda r: "；".join(rule_label(x, q) for x in r.split(" | ")))
             rows = rows.rename(columns={c: t(f"dat_h_{c}") for c in importer.REJECT_FIXED})
             st.dataframe(rows, hide_index=True, width="stretch")
             c = st.columns(2)
@@ -603,6 +617,6 @@ try:
     with tab_imp:
         import_tab()
 except dip_model.DipError as exc:
-    st.error(str(exc))
+    st.error(tr(exc))
 except Exception as exc:  # never show a traceback
     st.error(t("unexpected", kind=type(exc).__name__))

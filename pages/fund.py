@@ -9,7 +9,7 @@ from dip_model.report import charts
 from ui import state, widgets
 from ui.cards import card_label, card_money, unit
 from ui.export import download_excel, download_png
-from ui.i18n import current_lang, money, t
+from ui.i18n import current_lang, money, t, tr
 from ui.widgets import scheme_list
 
 # expenditure parts, in the order of RULES.md §7: DIP final payments, then the lines
@@ -148,6 +148,6 @@ try:
     download_excel(export, t("fnd_table_file"), "fnd_table")
     st.caption(t("fnd_note"))
 except dip_model.DipError as exc:
-    st.error(str(exc))
+    st.error(tr(exc))
 except Exception as exc:  # never show a traceback
     st.error(t("unexpected", kind=type(exc).__name__))

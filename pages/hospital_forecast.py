@@ -71,7 +71,7 @@ def inputs(data, res):
         try:
             ytd = read_ytd(raw, data, up.name)
         except dip_model.DipError as e:
-            return hid, None, None, ytd_key, str(e)
+            return hid, None, None, ytd_key, e.message
         last = int(ytd["discharge_date"].dt.month.max()) if len(ytd) else 6
         months = c[1].number_input(t("hf_months"), min_value=max(1, last), max_value=11, value=min(max(1, last), 11),
                                    help=t("hf_months_help"), key=f"hf_months_up:{ytd_key[:8]}")
@@ -239,7 +239,7 @@ def page() -> None:
         with st.spinner(t("loading")):
             fc = _forecast(data, f"{data.source}|{data.version}", p, p.digest(), hid, months, ytd, ytd_key, pv_key, pv)
     except dip_model.DipError as e:
-        st.error(t("hf_invalid", err=str(e)), icon="⚠️")
+        st.error(t("hf_invalid", err=e), icon="⚠️")
         return
     shown = [s for s in schemes if s in fc.components]
     if not shown:

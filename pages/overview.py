@@ -6,12 +6,11 @@ import pandas as pd
 import streamlit as st
 
 import dip_model
-from dip_model.messages import localise
 from dip_model.report import charts
 from ui import state
 from ui.cards import card_label, card_money, unit
 from ui.export import download_excel, download_png
-from ui.i18n import current_lang, money, t
+from ui.i18n import current_lang, money, t, tr
 from ui.widgets import scheme_list
 
 # headline cards: (summary key, kind, article)
@@ -101,7 +100,7 @@ try:
         res, err = state.results()
         base, berr = (None, None) if err else state.baseline_results()
 except dip_model.DipError as exc:
-    res, err, base, berr = None, str(exc), None, None
+    res, err, base, berr = None, exc.message, None, None
 except Exception as exc:  # never show a traceback
     res, err, base, berr = None, t("unexpected", kind=type(exc).__name__), None, None
 if err:
@@ -154,7 +153,7 @@ try:
         if warnings:
             st.caption(t("ovw_warnings_note"))
             for w in warnings:
-                st.markdown("- " + localise(w, current_lang()))
+                st.markdown("- " + tr(w))
         else:
             st.write(t("ovw_no_warnings"))
 except Exception as exc:  # never show a traceback

@@ -19,7 +19,7 @@ from dip_model.report import charts
 from ui import state
 from ui.cards import scale, unit
 from ui.export import download_excel, download_png
-from ui.i18n import current_lang, money, t
+from ui.i18n import current_lang, money, t, tr
 from ui.widgets import scheme_list
 
 K_ASM = "projection_assumptions"          # the page's assumptions (plain values), kept across pages
@@ -109,7 +109,7 @@ def assumption_inputs() -> tuple[object | None, str | None]:
     try:
         return a0.with_values(asm_values()), None
     except dip_model.DipError as err:
-        return None, str(err)
+        return None, err.message
 
 
 # --- computation (keyed by the dataset version, the scenario and the assumptions) -----------------------
@@ -328,6 +328,6 @@ try:
     fan_section(data, p, a, schemes, low, high)
     race_section(data, p, a, schemes)
 except dip_model.DipError as exc:
-    st.error(str(exc))
+    st.error(tr(exc))
 except Exception as exc:  # never show a traceback
     st.error(t("unexpected", kind=type(exc).__name__))

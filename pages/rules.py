@@ -8,13 +8,13 @@ import streamlit as st
 from dip_model.articles import article, articles, documents, quote
 from ui import state
 from ui.export import download_excel
-from ui.i18n import current_lang, t, unit_label
+from ui.i18n import current_lang, t, tr, unit_label
 from ui.widgets import choice
 
 lang = current_lang()
 p, err = state.params_or_error()
 if err:
-    st.error(err)
+    st.error(tr(err))
 base = state.builtin_params()
 shown = p or base
 

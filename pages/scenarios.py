@@ -13,7 +13,7 @@ import dip_model
 from dip_model.store import Store, StoreError, count_changes, scenario_yaml
 from ui import state
 from ui.export import download_excel, download_png
-from ui.i18n import catalog, current_lang, money, t, unit_label
+from ui.i18n import catalog, current_lang, money, t, tr, unit_label
 from ui.widgets import scheme_list
 
 ss = st.session_state
@@ -33,12 +33,12 @@ def message(err: Exception) -> str:
     if isinstance(err, StoreError):
         key = f"scn_err_{err.code}"
         if key in catalog(lang):
-            return t(key, err=str(err), **err.info)
-        return t("scn_err_store", err=str(err))
+            return t(key, err=err, **err.info)
+        return t("scn_err_store", err=err)
     if isinstance(err, dip_model.ParameterError):
-        return t("scn_err_invalid", err=str(err))
+        return t("scn_err_invalid", err=err)
     if isinstance(err, dip_model.DipError):
-        return str(err)
+        return tr(err)
     return t("unexpected", kind=type(err).__name__)
 
 

@@ -15,7 +15,7 @@ from dip_model.sensitivity import DEFAULT_SLOTS, Metric, one_way, slot_label, to
 from ui import state
 from ui.cards import scale, unit
 from ui.export import download_excel, download_png
-from ui.i18n import current_lang, money, t
+from ui.i18n import current_lang, money, t, tr
 from ui.widgets import scheme_list
 
 OUTPUTS = ("point_value", "total_payouts", "closing_balance", "final_payment", "year_end_settlement")
@@ -146,10 +146,10 @@ def tornado_table(df: pd.DataFrame, metric: Metric) -> tuple[pd.DataFrame, pd.Da
                       t("sen_col_bar_low"): out_text(metric, r["bar_low"], sign=True),
                       t("sen_col_bar_high"): out_text(metric, r["bar_high"], sign=True),
                       t("sen_col_note"): (t("sen_note_case") if r["case_stage"] else "")
-                      + (f" {r['error']}" if isinstance(r["error"], str) else "")})
+                      + (f" {tr(r['error'])}" if isinstance(r["error"], str) else "")})
         export.append({**base, **vals, t("sen_col_out_low"): r["output_low"], t("sen_col_out_high"): r["output_high"],
                        t("sen_col_bar_low"): r["bar_low"], t("sen_col_bar_high"): r["bar_high"],
-                       t("sen_col_error"): r["error"] if isinstance(r["error"], str) else ""})
+                       t("sen_col_error"): tr(r["error"]) if isinstance(r["error"], str) else ""})
     return pd.DataFrame(shown), pd.DataFrame(export)
 
 
@@ -230,6 +230,6 @@ try:
     downloads(sw_export, fig2, t("sen_sweep_file"), "sen_sweep")
     st.caption(t("sen_note"))
 except dip_model.DipError as exc:
-    st.error(str(exc))
+    st.error(tr(exc))
 except Exception as exc:  # never show a traceback
     st.error(t("unexpected", kind=type(exc).__name__))

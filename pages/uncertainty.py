@@ -44,7 +44,7 @@ def run_for(settings: dict):
         return montecarlo(data, f"{data.source}|{data.version}", p, p.digest(), json.dumps(unc.values, sort_keys=True),
                           int(settings["draws"]), int(settings["seed"])), None
     except dip_model.DipError as e:
-        return None, str(e)
+        return None, e.message
     except Exception as e:  # never a traceback on a page
         return None, t("unexpected", kind=type(e).__name__)
 

@@ -8,11 +8,13 @@ import copy
 import pandas as pd
 import streamlit as st
 
+from dip_model.messages import Message
 from dip_model.report import workbook
+from dip_model.report.browser import find_browser, install_command
 from dip_model.report.render import to_png
 
 from . import state
-from .i18n import current_lang, t
+from .i18n import current_lang, t, tr
 
 
 def parameters_table(vals: dict, lang: str) -> pd.DataFrame:
@@ -39,7 +41,17 @@ def png_bytes(fig) -> bytes:
     return to_png([(fig, (1400, 700))], scale=2)[0]
 
 
+@st.cache_resource(ttl=60, show_spinner=False)
+def _no_browser() -> str | None:
+    """Why a chart cannot be drawn to PNG here (no browser), as a Message; None when it can. Looked up
+    at most once a minute, so a browser installed meanwhile is found."""
+    return None if find_browser() else Message("browser_missing", command=install_command())
+
+
 def download_png(fig, name: str, key: str) -> None:
-    """A download button that renders the chart to PNG when clicked."""
+    """A download button that renders the chart to PNG when clicked; without a browser to draw it, the
+    button is off and says why (in the page's language) instead of failing on the click."""
+    why = _no_browser()
     st.download_button(f"⬇ {t('download_png')}", data=lambda: png_bytes(fig), file_name=f"{name}.png",
-                       mime="image/png", key=state.widget_key("png", key))
+                       mime="image/png", key=state.widget_key("png", key), disabled=why is not None,
+                       help=tr(why) if why is not None else None)

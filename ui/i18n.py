@@ -1,6 +1,7 @@
 """Dictionary catalogs for the two languages; `t(key, **kw)` reads the session's language."""
 from __future__ import annotations
 
+from dip_model.messages import Localisable, localise
 from dip_model.report.labels import LANGS, catalog  # noqa: F401  (one reader of ui/locales for app and exports)
 from dip_model.report.labels import money as _money
 
@@ -14,8 +15,19 @@ def current_lang() -> str:
 
 
 def t(key: str, lang: str | None = None, **kw) -> str:
-    text = catalog(lang or current_lang()).get(key) or catalog("zh").get(key) or key
-    return text.format(**kw) if kw else text
+    """The page text `key`; a value that is an error or a message (dip_model.messages) is put in in the
+    same language."""
+    lang = lang or current_lang()
+    text = catalog(lang).get(key) or catalog("zh").get(key) or key
+    if not kw:
+        return text
+    return text.format(**{k: localise(v, lang) if isinstance(v, Localisable) else v for k, v in kw.items()})
+
+
+def tr(message, lang: str | None = None) -> str:
+    """An error, data problem or engine warning (DipError, Problem, Message; or any text) in the page's
+    language: what every page shows instead of str(exc)."""
+    return localise(message, lang or current_lang())
 
 
 def money(v: float, lang: str | None = None, unit: str = "yuan") -> str:

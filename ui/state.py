@@ -150,11 +150,14 @@ def params_or_error(vals: dict | None = None) -> tuple[dip_model.Params | None, 
     try:
         return builtin_params().with_values(values() if vals is None else vals), None
     except dip_model.DipError as err:
-        return None, str(err)
+        return None, err.message
 
 
 def error_path(message: str | None) -> str | None:
-    """The parameter a validation message names ('parameter 'x.y' …')."""
+    """The parameter a validation message names (its `path`, or 'parameter 'x.y' …' in the English text)."""
+    path = getattr(message, "values", {}).get("path")
+    if path is not None:
+        return str(path)
     if message and "'" in message:
         return message.split("'")[1]
     return None
@@ -170,7 +173,7 @@ def results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | N
     try:
         return dip_model.simulate(dataset(), p), None
     except dip_model.DipError as e:
-        return None, str(e)
+        return None, e.message
     except Exception as e:  # never a traceback on a page: a short message instead
         from .i18n import t
         return None, t("unexpected", kind=type(e).__name__)
@@ -197,7 +200,7 @@ def results_and_baseline():
         base, berr = baseline_results()
         return res, base, None, berr
     except dip_model.DipError as e:
-        return None, None, str(e), None
+        return None, None, e.message, None
     except Exception as e:  # never show a traceback
         return None, None, t("unexpected", kind=type(e).__name__), None
 
@@ -252,10 +255,10 @@ def run_page(page) -> None:
     """Draw a page, or one section of it in its place: a data or rule problem shows as its message,
     anything else as a short notice, never as a traceback (Streamlit's stop and rerun pass through:
     they are not Exceptions)."""
-    from ui.i18n import t
+    from ui.i18n import t, tr
     try:
         page()
     except dip_model.DipError as err:
-        st.error(str(err))
+        st.error(tr(err))
     except Exception as exc:  # never show a traceback
         st.error(t("unexpected", kind=type(exc).__name__))

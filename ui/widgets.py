@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from . import state
-from .i18n import current_lang, t
+from .i18n import current_lang, t, tr
 
 
 def param_meta(path: str) -> dict:
@@ -41,7 +41,7 @@ def show_error_for(path: str, scheme: str | None = None) -> None:
     else:
         hit = where == path or where.startswith(path + ".") or where.startswith(path + "[")
     if hit:
-        st.error(err, icon="⚠️")
+        st.error(tr(err), icon="⚠️")
 
 
 def number(path: str, *, step: float = 0.01, fmt: str | None = None, min_value: float | None = None,
