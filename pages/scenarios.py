@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
+from dip_model.messages import Message
 from dip_model.store import Store, StoreError, count_changes, scenario_yaml
 from ui import state
 from ui.export import download_excel, download_png
@@ -432,7 +433,7 @@ with tab_share:
                 def do_import():
                     raw = up.getvalue()
                     if len(raw) > 1_000_000:
-                        raise StoreError("file too large", code="too_big")
+                        raise StoreError(Message("scenario_too_big", mb=1), code="too_big")
                     saved = store.import_scenario_yaml(raw, name=as_name.strip() or None, overwrite=over)
                     if then_load:
                         state.set_values(store.load_scenario(saved))
