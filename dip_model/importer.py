@@ -13,6 +13,7 @@ import leaves the previous folder as it was.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -254,16 +255,23 @@ class _Hit:
     mask: np.ndarray
     values: object                          # Series, function of the row, or None
     warn: bool
+    _around: dict = field(default_factory=dict, repr=False)     # lang -> the reason's text before / after v
 
-    @property
+    @functools.cached_property
     def rule(self) -> str:
         """The rule in English ("column: text without the value"), as the report and the list count it."""
         text = self.message.rule("en")
         return f"{self.column}: {text}" if self.column else text
 
     def reason(self, i: int, lang: str = "en") -> str:
+        """The reason of row i with its value, in `lang` (the message is rendered once per language)."""
         v = "" if self.values is None else self.values(i) if callable(self.values) else self.values.iloc[i]
-        return _at(self.column, self.message.fill(v)).text(lang)
+        if lang not in self._around:
+            self._around[lang] = _at(self.column, self.message.fill(_VALUE)).text(lang).split(_VALUE)
+        return str(v).join(self._around[lang])
+
+
+_VALUE = "\x00v\x00"                        # where the value goes in a reason rendered once
 
 
 def _at(column: str, message: Message | Template) -> Message:

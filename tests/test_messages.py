@@ -43,3 +43,15 @@ def test_engine_warnings_translate(city):
     msgs = [w for w in res.summary["warnings"] if isinstance(w, Message)]
     assert msgs, res.summary["warnings"]
     assert all(localise(w, "zh") != str(w) for w in msgs)
+
+
+def test_a_rule_is_its_message_without_the_value():
+    from dip_model.messages import Items, Template
+    for key, entry in catalog().items():
+        if "{v}" not in entry["en"]:
+            continue
+        values = {name: "X" for name in placeholders(entry["en"]) - {"v"}}
+        values.update({"known": Items(["a", "b"])} if "known" in values else {})
+        for lang in ("en", "zh"):
+            rule = Template(key, **values).rule(lang)
+            assert rule and not rule.endswith((":", "：", "'", "“", "”")) and "\x00" not in rule, (key, lang, rule)
