@@ -110,7 +110,7 @@ def test_invalid_band_gives_the_engines_message(city, monkeypatch):
     at = _page(city, monkeypatch, "bands", state={"bnd_ed:0:employee:overspend:0": edit})
     with pytest.raises(dip_model.ParameterError) as err:
         dip_model.load_params({"sharing": {"employee": {"overspend": [{"to": 1.1, "rate": 1.5}]}}})
-    assert str(err.value) in [e.value for e in at.error]
+    assert err.value.text("zh") in [e.value for e in at.error]      # the engine's message, in the page's language
     assert not at.get("plotly_chart")                          # no stale chart
     gap = {"edited_rows": {1: {"from": 75.0}}, "added_rows": [], "deleted_rows": []}
     at = _page(city, monkeypatch, "bands", lang="en", state={"bnd_ed:0:resident:retained:0": gap})
