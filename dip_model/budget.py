@@ -19,7 +19,7 @@ def _f(row, key, default=None):
 
 
 def revenue_figures(row) -> tuple[float | None, float | None, float | None]:
-    """R₋₁, R₀ and g_R, each derived from the others when not given (RULES.md §1)."""
+    """R₋₁, R₀ and g_R, each derived from the others when not given (docs/rules.md, A-10)."""
     r1, r0, g = _f(row, "prior_revenue"), _f(row, "revenue"), _f(row, "revenue_growth")
     if r0 is None and r1 is not None and g is not None:
         r0 = r1 * (1.0 + g)

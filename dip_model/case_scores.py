@@ -1,5 +1,5 @@
 """Case scores (A-18 … A-21, A-24, A-15 ¶2): each case's type, bucket, deviation ratio and raw score.
-Vectorised over whole columns; the order of the decision is RULES.md section 3."""
+Vectorised over whole columns; the order of the decision is docs/rules.md, A-19 … A-21, A-24."""
 from __future__ import annotations
 
 from dataclasses import dataclass

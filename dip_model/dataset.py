@@ -1,4 +1,4 @@
-"""The in-memory data folder (DATA.md): typed, validated tables plus integer codes for the engine.
+"""The in-memory data folder (docs/data-contract.md): typed, validated tables plus integer codes for the engine.
 
 `load_data` (dip_model.io) returns a DataSet whose tables are normalised as below, so the
 engine never re-checks or re-parses them:
@@ -25,7 +25,7 @@ catalogue  group_id (str), name (str), group_type (core|comprehensive), rw (floa
            category (str: normal|monitored|ambiguous, default normal), tcm_standard (float64, NaN)
            (None when no catalogue.csv)
 group_level_costs  group_id (str), level (str), mean_cost (float64)   (None when absent)
-fund       one row per scheme present: scheme plus the DATA.md money columns as float64
+fund       one row per scheme present: scheme plus the money columns of docs/data-contract.md as float64
            (NaN when not given; revenue / revenue_growth may be derived from each other, see budget)
 aux        aux_type (str), aux_coef (float64)   (None when absent)
 """

@@ -280,7 +280,7 @@ class Results:
 
     @cached_property
     def cases(self) -> pd.DataFrame:
-        """One row per case (DATA.md results cases.csv), built on first access."""
+        """One row per case (results cases.csv, docs/data-contract.md), built on first access."""
         st, data = self.stage, self.data
         cs = st.scores
         hosp = self.hospitals.drop_duplicates("hospital_id")

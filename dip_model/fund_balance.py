@@ -1,4 +1,4 @@
-"""Fund balance per scheme (A-3 以收定支、收支平衡、略有结余; RULES.md §7)."""
+"""Fund balance per scheme (A-3 以收定支、收支平衡、略有结余; docs/rules.md, A-3)."""
 from __future__ import annotations
 
 import math

@@ -2,7 +2,7 @@
 year-end settlement (A-35 … A-37), with P10–P90, and what would move it to another risk-sharing band.
 
 1. Year to date: the hospital's cases of months 1…m, taken from the dataset or given as its own cases
-   table (DATA.md cases contract). They are scored by the engine (case_scores, with the city's reference:
+   table (cases.csv of docs/data-contract.md). They are scored by the engine (case_scores, with the city's reference:
    catalogue, M, level costs — A-15 … A-24).
 2. Extrapolation: every sum of the months to come is the year-to-date sum ÷ the share of the year's cases
    that months 1…m carry in history (seasonality: the hospital's own month shares when it has enough history
@@ -47,7 +47,7 @@ MIN_HISTORY_YEARS = 10               # hospital-years needed to measure the extr
 
 def read_ytd(source, data: DataSet, name: str = "cases.csv") -> pd.DataFrame:
     """A year-to-date cases table (path, bytes or DataFrame written to CSV) checked by the data contract
-    (DATA.md) against the dataset's hospitals; problems name the file, row and column."""
+    (docs/data-contract.md) against the dataset's hospitals; problems name the file, row and column."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in (".csv", ".xlsx", ".parquet") else ".csv"

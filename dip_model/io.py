@@ -1,4 +1,4 @@
-"""Read and check a data folder (DATA.md) into a normalised DataSet.
+"""Read and check a data folder (docs/data-contract.md) into a normalised DataSet.
 
 `load_data(path)` returns a DataSet or raises InputError listing every problem;
 `validate(path)` returns (problems, warnings) and never raises for bad data.
@@ -916,7 +916,7 @@ def _cross_check(ctx: _Ctx) -> None:
                        file=f.get("hospitals", "hospitals.csv"))
         ctx.rows(f[name], "hospital_id", unknown, msg, ids, warn=warn)
     _fund_coverage(ctx)
-    if "history" not in f and "catalogue" not in f:     # DATA.md: one of them is needed
+    if "history" not in f and "catalogue" not in f:     # docs/data-contract.md: one of them is needed
         ctx.problem("catalogue.csv", Message("catalogue_missing"))
 
 

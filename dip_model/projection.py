@@ -1,7 +1,7 @@
 """Multi-year projection (1–5 years), chained per scheme, and the points race (点数竞赛 / 点值贬值).
 
 Year 1 is the data year, settled by `simulate`. Year t+1 is settled by the same engine (`settle`) on
-scaled aggregates and a fund table derived from year t (RULES.md §7):
+scaled aggregates and a fund table derived from year t (docs/rules.md, A-3):
 - prior_expenditure = year t's fund expenditure, prior_revenue = year t's revenue,
   revenue = ×(1 + revenue growth), opening_balance = year t's closing balance,
   prior_adjustment_fund = year t's adjustment fund, the other budget lines × (1 + their growth);
@@ -72,7 +72,7 @@ def _shock(shocks: dict | None, key: str, year: int) -> float:
 
 
 def next_fund(summary: dict, a: Assumptions, year: int, revenue_shock: float = 0.0) -> pd.DataFrame:
-    """Fund table of year `year` from the results of year `year − 1` (RULES.md §7, A-10, A-11)."""
+    """Fund table of year `year` from the results of year `year − 1` (docs/rules.md, A-3, A-10, A-11)."""
     rows = []
     for s, v in summary["schemes"].items():
         r_t = v.get("fund_revenue")

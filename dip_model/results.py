@@ -1,4 +1,4 @@
-"""The results folder (DATA.md): summary.json, hospitals.csv, cases.csv, monthly.csv — written atomically."""
+"""The results folder (docs/data-contract.md): summary.json, hospitals.csv, cases.csv, monthly.csv — written atomically."""
 from __future__ import annotations
 
 import json

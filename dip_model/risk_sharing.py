@@ -20,7 +20,7 @@ class Bands:
         return float(self.retained[-1]["to"])
 
     def labels(self) -> list[str]:
-        """Band names from their edges in percent: under_70, 70_90, 90_100, over_100 (RULES.md §6)."""
+        """Band names from their edges in percent: under_70, 70_90, 90_100, over_100 (docs/rules.md, A-36)."""
         out = []
         for i, b in enumerate(self.retained):
             out.append(f"under_{_pct(b['to'])}" if i == 0 else f"{_pct(b['from'])}_{_pct(b['to'])}")

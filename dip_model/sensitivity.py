@@ -92,7 +92,7 @@ class Metric:
         if self.name == "total_payouts":
             return float(sum(sch[s]["total_final_payment"] for s in pick))                 # A-36 final payments
         if self.name == "closing_balance":
-            return float(sum(sch[s]["fund_closing_balance"] for s in pick))                # RULES.md §7
+            return float(sum(sch[s]["fund_closing_balance"] for s in pick))                # docs/rules.md, A-3
         h = res.hospitals
         row = h[(h["hospital_id"] == self.hospital) & (h["scheme"] == self.scheme)]
         col = "final_payment" if self.name == "final_payment" else "year_end_settlement"

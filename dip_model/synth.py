@@ -1,4 +1,4 @@
-"""Synthetic city: a complete data folder (DATA.md) that looks like a Luzhou-sized city.
+"""Synthetic city: a complete data folder (docs/data-contract.md) that looks like a Luzhou-sized city.
 
 `make_city(n_cases, seed)` returns the tables as DataFrames; `write_city(out_dir, ...)` writes
 hospitals, cases, catalogue, group_level_costs, history, fund and aux as UTF-8 CSV.
@@ -1450,7 +1450,7 @@ def _strs(values) -> pa.Array:
 
 
 def _cases_table(st: dict, ctx: dict, b: dict) -> pa.Table:
-    """cases.csv / history.csv rows of one year, in DATA.md column order."""
+    """cases.csv / history.csv rows of one year, in the column order of docs/data-contract.md."""
     keys, dx = ctx["keys"], ctx["dx"]
     key = pa.array(st["key"])
     n = len(st["key"])

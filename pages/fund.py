@@ -1,4 +1,4 @@
-"""基金运行 Fund balance (A-3 以收定支、收支平衡、略有结余; RULES.md §7): revenue, expenditure (DIP final
+"""基金运行 Fund balance (A-3 以收定支、收支平衡、略有结余; docs/rules.md, A-3): revenue, expenditure (DIP final
 payments and the other budget lines), closing balance and months of payment per scheme, against the
 baseline, with the 6–9-month guidance band. Every figure is read from dip_model's summary."""
 import pandas as pd
@@ -12,7 +12,7 @@ from ui.export import download_excel, download_png
 from ui.i18n import current_lang, money, t, tr
 from ui.widgets import scheme_list
 
-# expenditure parts, in the order of RULES.md §7: DIP final payments, then the A-11/A-12 lines
+# expenditure parts, in the order of docs/rules.md, A-3: DIP final payments, then the A-11/A-12 lines
 SPEND = charts.SPEND
 ROWS = (("fund_opening_balance", "money", "A-3"), ("fund_revenue", "money", "A-10"),
         *((k, "money", "A-36" if k == "total_final_payment" else "A-11, A-12") for k in SPEND),

@@ -1,4 +1,4 @@
-"""Compare a results folder with an expected one, field by field (DATA.md "Results folder").
+"""Compare a results folder with an expected one, field by field (docs/data-contract.md, "The results folder").
 
 Every field of the expected files must exist in the actual ones and agree: numbers within a
 relative tolerance (and a tiny absolute one for values that should be 0), text exactly

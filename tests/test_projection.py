@@ -49,7 +49,7 @@ def test_year_two_follows_the_a10_rule_by_hand(data):
     assert y1["revenue"] >= y1["fund_expenditure"] and y2["prior_year_balanced"]
     assert y2["budget_total"] == pytest.approx(y1["fund_expenditure"] * 1.03, rel=1e-12)
     assert y2["fund_opening_balance"] == y1["fund_closing_balance"]
-    # closing = opening + revenue − expenditure (RULES.md §7)
+    # closing = opening + revenue − expenditure (docs/rules.md, A-3)
     assert y2["fund_closing_balance"] == pytest.approx(
         y2["fund_opening_balance"] + y2["revenue"] - y2["fund_expenditure"], rel=1e-12)
 

@@ -18,7 +18,7 @@ PROJECTION_COLORS = {"employee": "#2b6cb0", "resident": "#d9822b"}
 # A-12 order of the lines taken out of the total budget B on the way to F
 WATERFALL_LINES = ("out_of_area", "local_outpatient", "maternity", "critical_illness_premium", "non_dip_items",
                    "adjustment_fund", "other_rigid")
-# fund expenditure parts, in the order of RULES.md §7: DIP final payments, then the A-11/A-12 lines
+# fund expenditure parts, in the order of docs/rules.md, A-3: DIP final payments, then the A-11/A-12 lines
 SPEND = ("total_final_payment", "out_of_area", "local_outpatient", "maternity", "critical_illness_premium",
          "non_dip_items", "adjustment_fund", "other_rigid")
 SPEND_COLOURS = ("#2b6cb0", "#d9822b", "#e0a96d", "#b7791f", "#c05621", "#9c4221", "#805ad5", "#718096")
@@ -198,7 +198,7 @@ def winners_losers(d: pd.DataFrame, n: int, lang: str = "zh", unit: str = "yuan"
     return fig
 
 
-# --- fund balance (A-3; RULES.md §7) ----------------------------------------------------------------
+# --- fund balance (docs/rules.md, A-3) ----------------------------------------------------------------
 
 def fund_months(res, base, schemes, low: float, high: float, lang: str = "zh") -> go.Figure:
     """Months of payment per scheme, working scenario against the baseline, over the shaded guidance band."""
@@ -257,7 +257,7 @@ def fund_flow(res, schemes, lang: str = "zh", unit: str = "yuan") -> go.Figure:
     return fig
 
 
-# --- multi-year projection (A-10 chained; RULES.md §7) ------------------------------------------------
+# --- multi-year projection (A-10 chained; docs/rules.md, A-3) ------------------------------------------------
 
 def _projection_value(kind: str, v, lang: str, unit: str) -> str:
     if v is None or v != v:

@@ -198,7 +198,7 @@ def test_level_coefficient_computed_from_history(tmp_path, method, k_2a):
 
 
 def test_level_coefficient_reference_is_3a_reimbursed_at_level_3(tmp_path):
-    # H4 is 3A but reimbursed at level 2: it is not part of the reference set (RULES.md §4, A-22)
+    # H4 is 3A but reimbursed at level 2: it is not part of the reference set (docs/rules.md, A-22)
     hospitals = LEVEL_HOSPITALS + [hospital("H4", "3A", 2)]
     history = level_history() + [hist("d1", "H4", 20000, group_id="G1")]
     cases = [case("N1", "H2", "G1", 6000), case("N2", "H1", "G1", 6000)]

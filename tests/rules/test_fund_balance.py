@@ -1,4 +1,4 @@
-"""RULES.md §7 (A-3): fund expenditure, closing balance and months of payment."""
+"""docs/rules.md, A-3: fund expenditure, closing balance and months of payment."""
 from __future__ import annotations
 
 import math
