@@ -234,8 +234,8 @@ def test_cli_statements_and_bad_arguments(city, tmp_path):
     assert len(PdfReader(tmp_path / "h1.pdf").pages) == 1
     bad = run("statements", "--data", str(city), "--hospital", "NOPE", "--out", str(tmp_path / "x.pdf"))
     assert bad.returncode == 2 and "NOPE" in bad.stderr and "Traceback" not in bad.stderr
-    bad = run("report", "--data", str(city), "--out", str(tmp_path / "x.doc"))
-    assert bad.returncode == 2 and "pptx, pdf or xlsx" in bad.stderr
+    bad = run("report", "--data", str(city), "--out", str(tmp_path / "x.doc"))     # errors in the report's language (zh)
+    assert bad.returncode == 2 and "错误：未知的报告格式 'doc'：请指定 --format pptx、pdf 或 xlsx" in bad.stderr
 
 
 def test_english_summary_money_is_compact_and_latin_text_wraps_between_words(runs):
