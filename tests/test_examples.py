@@ -1,4 +1,4 @@
-"""The worked examples (tests/examples/, copies of the shared conformance examples) through the
+"""The worked examples (tests/examples/, the conformance examples of the rules) through the
 command line, compared field by field with their expected results at relative tolerance 1e-9."""
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from dip_model.errors import InputError
 from dip_model.io import load_data, validate
 
 HERE = Path(__file__).resolve().parent
-EXAMPLE_ROOTS = [HERE / "examples", HERE.parents[1] / "shared" / "spec" / "examples"]
+EXAMPLE_ROOTS = [HERE / "examples"]
 EXAMPLES = next((sorted(p for p in r.iterdir() if (p / "data").is_dir())
                  for r in EXAMPLE_ROOTS if r.is_dir()), [])
 
