@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .errors import ParameterError
 from .messages import Message, localise
+from .results import write_csv
 
 
 def _out(path: str) -> Path:
@@ -36,13 +37,13 @@ def _forecast(a) -> int:
         asm = asm.with_values({"years": a.years})
     pr = project(data, p, asm)
     out = _out(a.out)
-    pr.years.to_csv(out / "years.csv", index=False)
-    pr.hospitals.to_csv(out / "hospitals.csv", index=False)
-    pr.breaches.to_csv(out / "breaches.csv", index=False)
+    write_csv(pr.years, out / "years.csv")
+    write_csv(pr.hospitals, out / "hospitals.csv")
+    write_csv(pr.breaches, out / "breaches.csv")
     import pandas as pd
-    pd.DataFrame([{"assumption": k, "value": asm.get(k), "unit": asm.info(k).get("unit", ""),
-                   "label_zh": asm.info(k)["label"]["zh"], "label_en": asm.info(k)["label"]["en"]}
-                  for k in asm.leaves()]).to_csv(out / "assumptions.csv", index=False)
+    write_csv(pd.DataFrame([{"assumption": k, "value": asm.get(k), "unit": asm.info(k).get("unit", ""),
+                             "label_zh": asm.info(k)["label"]["zh"], "label_en": asm.info(k)["label"]["en"]}
+                            for k in asm.leaves()]), out / "assumptions.csv")
     for _, r in pr.years.iterrows():
         print(f"year {r['year']} {r['scheme']}: budget {r['budget_total']:,.2f} "
               f"({'balanced' if r['prior_year_balanced'] else 'deficit'} prior year), point value "
@@ -54,16 +55,16 @@ def _forecast(a) -> int:
                   f"({b['first_out_of_band_status']})")
     if asm.get("points_race.elasticity") > 0:
         cmp = points_race_comparison(data, p, asm)
-        cmp["paths"].to_csv(out / "points_race_paths.csv", index=False)
-        cmp["summary"].to_csv(out / "points_race.csv", index=False)
+        write_csv(cmp["paths"], out / "points_race_paths.csv")
+        write_csv(cmp["summary"], out / "points_race.csv")
         for _, r in cmp["summary"].iterrows():
             print(f"points race, {r['setting']} {r['scheme']}: point value {r['pv_change']:+.2%} over the "
                   f"projection ({r['effect']})")
     if a.draws:
         from .projection_fan import projection_fan
         fan = projection_fan(data, p, asm, draws=a.draws, seed=a.seed, scheduler=a.scheduler, address=a.address)
-        fan.bands.to_csv(out / "bands.csv", index=False)
-        fan.risk.to_csv(out / "risk.csv", index=False)
+        write_csv(fan.bands, out / "bands.csv")
+        write_csv(fan.risk, out / "risk.csv")
         for _, r in fan.risk[fan.risk["year"] == fan.risk["year"].max()].iterrows():
             print(f"{r['scheme']}, year {r['year']}: outside the guidance band in {r['share_out_of_band']:.0%} of "
                   f"{a.draws} draws, negative in {r['share_negative']:.0%}")
@@ -85,13 +86,13 @@ def _sensitivity(a) -> int:
     data, p = load_data(a.data), load_params(a.params)
     out = _out(a.out)
     df = tornado(data, p, metric, _slots(a.parameters), rel=a.range, **_dask(a))
-    df.to_csv(out / "tornado.csv", index=False)
+    write_csv(df, out / "tornado.csv")
     for _, r in df.iterrows():
         note = f"  ({localise(r['error'], a.lang)})" if isinstance(r["error"], str) else ""
         print(f"{r['slot']}: {r['low']:.6g} → {r['bar_low']:+,.6g}, {r['high']:.6g} → {r['bar_high']:+,.6g}{note}")
     if a.sweep:
         sw = one_way(data, p, metric, a.sweep, points=a.points, rel=a.range, **_dask(a))
-        sw.to_csv(out / "sweep.csv", index=False)
+        write_csv(sw, out / "sweep.csv")
     print(f"{metric.label} = {df['base_output'].iloc[0]:,.6g}; sensitivity written to {out} in "
           f"{time.perf_counter() - t0:.2f} s")
     return 0
@@ -105,8 +106,8 @@ def _sweep(a) -> int:
     data, p = load_data(a.data), load_params(a.params)
     runs, hosp = grid_sweep(data, p, grid, **_dask(a))
     out = _out(a.out)
-    runs.to_csv(out / "runs.csv", index=False)
-    hosp.to_csv(out / "hospitals.csv", index=False)
+    write_csv(runs, out / "runs.csv")
+    write_csv(hosp, out / "hospitals.csv")
     bad = runs["error"].notna().sum()
     if bad:
         print(Message("cli_warning", message=Message("cli_sweep_invalid", n=int(bad))).text(a.lang), file=sys.stderr)

@@ -35,6 +35,7 @@ from .engine import PARTS, REFERENCE_KEYS, Results, case_stage, settle
 from .errors import DipError, InputError, ParameterError
 from .messages import Items, Message
 from .params import Params, load_params
+from .results import write_csv
 from .risk_sharing import apply_bands
 from .settlement import annual_scores, score_fund
 from .uncertainty import Uncertainty, load_uncertainty
@@ -411,5 +412,5 @@ def write_forecast(fc: HospitalForecast, out) -> list:
     out.mkdir(parents=True, exist_ok=True)
     files = {"forecast.csv": fc.summary, "drivers.csv": fc.drivers, "monthly.csv": fc.monthly}
     for name, df in files.items():
-        df.to_csv(out / name, index=False)
+        write_csv(df, out / name)
     return [out / n for n in files]

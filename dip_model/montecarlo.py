@@ -34,6 +34,7 @@ from .engine import CASE_KEYS, CaseStage, Results, case_stage, settle
 from .errors import ParameterError
 from .messages import Message
 from .params import Params, load_params
+from .results import write_csv
 from .uncertainty import Uncertainty, load_uncertainty
 
 SCHEME_METRICS = ("settlement_point_value", "cases", "total_score", "total_final_payment",
@@ -292,7 +293,7 @@ def write_montecarlo(mc: MonteCarlo, out) -> list:
     files = {"draws.csv": mc.draws_table(), "schemes_quantiles.csv": mc.scheme_quantiles(),
              "hospitals_quantiles.csv": mc.hospital_quantiles(), "fund_path_quantiles.csv": mc.path_quantiles()}
     for name, df in files.items():
-        df.to_csv(out / name, index=False)
+        write_csv(df, out / name)
     return [out / n for n in files]
 
 

@@ -18,6 +18,15 @@ CASE_COLUMNS = ["case_id", "hospital_id", "scheme", "group_id", "case_type", "bu
                 "weighted_score"]
 
 
+# Output CSVs carry a byte-order mark, so Excel on Chinese Windows reads their Chinese text as UTF-8
+CSV_ENCODING = "utf-8-sig"
+
+
+def write_csv(df, path, **kw) -> None:
+    """An output table as CSV (UTF-8 with a byte-order mark, no index)."""
+    df.to_csv(path, index=False, encoding=CSV_ENCODING, **kw)
+
+
 def _clean(v):
     if isinstance(v, dict):
         return {k: _clean(x) for k, x in v.items()}
@@ -45,12 +54,12 @@ def write_results(res, out: str | Path, with_cases: bool = True) -> Path:
         (tmp / "summary.json").write_text(summary_json(res.summary), encoding="utf-8")
         hosp = res.hospitals
         cols = HOSPITAL_COLUMNS + [c for c in hosp.columns if c not in HOSPITAL_COLUMNS]
-        hosp[cols].to_csv(tmp / "hospitals.csv", index=False, float_format="%.17g")
-        res.monthly.to_csv(tmp / "monthly.csv", index=False, float_format="%.17g")
+        write_csv(hosp[cols], tmp / "hospitals.csv", float_format="%.17g")
+        write_csv(res.monthly, tmp / "monthly.csv", float_format="%.17g")
         if with_cases:
             cases = res.cases
             cols = CASE_COLUMNS + [c for c in cases.columns if c not in CASE_COLUMNS]
-            cases[cols].to_csv(tmp / "cases.csv", index=False, float_format="%.17g")
+            write_csv(cases[cols], tmp / "cases.csv", float_format="%.17g")
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             if old.exists():

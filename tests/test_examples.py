@@ -35,6 +35,8 @@ def test_example_matches_expected(example, tmp_path):
     ok, bad = compare(example / "expected", out)
     assert not bad, "\n".join(bad[:40])
     assert ok > 50                      # the comparison really looked at the files
+    for name, first in (("hospitals.csv", "hospital_id"), ("cases.csv", "case_id"), ("monthly.csv", "")):
+        assert (out / name).read_bytes().startswith(b"\xef\xbb\xbf" + first.encode())   # Excel reads them as UTF-8
 
 
 def test_comparator_catches_a_changed_number(tmp_path):
