@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DataSet
+from .messages import Message
 
 
 def codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -80,7 +81,7 @@ def prepare_cases(data: DataSet) -> Prepared:
     year = int(pd.Series(years).mode().min()) if len(years) else 2024
     notes = []
     if len(years) and (years != year).any():
-        notes.append(f"cases.csv has discharges outside {year}: each is settled in {year} by its month")
+        notes.append(Message("discharges_outside_year", year=year))
     end = _days(dd)
     ad = c["admit_date"]
     start = np.where(ad.isna().to_numpy(), end, _days(ad.fillna(dd)))
