@@ -35,7 +35,8 @@ def city(tmp_path_factory):
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory, city):
     port = _free_port()
-    env = dict(os.environ, DIP_DATA=str(city), DIP_STORE=str(tmp_path_factory.mktemp("store") / "dip.duckdb"))
+    env = dict(os.environ, DIP_DATA=str(city), DIP_STORE=str(tmp_path_factory.mktemp("store") / "dip.duckdb"),
+               DIP_IMPORTS=str(tmp_path_factory.mktemp("imports")))      # an import in a test stays out of data/
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
