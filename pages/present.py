@@ -41,8 +41,11 @@ def key_figures(sc: Scenario) -> None:
         for col, (key, kind) in zip(cols, (("settlement_point_value", "pv"), ("total_final_payment", "money"),
                                            ("months_of_payment", "months"))):
             delta = sc.fmt_change(kind, cur[key], b[key]) if b else None
-            col.metric(t(key), sc.fmt(kind, cur[key]), None if delta in (None, "", "0") else delta,
-                       delta_color="off", border=True)
+            shown = delta not in (None, "", "0")
+            # the change is written with a typographic minus, which Streamlit does not read as negative
+            arrow = ("up" if cur[key] > b[key] else "down") if shown else "off"
+            col.metric(t(key), sc.fmt(kind, cur[key]), delta if shown else None,
+                       delta_color="off", delta_arrow=arrow, border=True)
 
 
 def page() -> None:

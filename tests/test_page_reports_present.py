@@ -74,6 +74,11 @@ def test_presentation_steps_through_the_reports_figures(city, data, monkeypatch)
     # first: the key figures, large
     pv = [m.value for m in at.metric if m.label == "结算点值"]
     assert pv == [f"{res.summary['schemes'][s]['settlement_point_value']:.3f}" for s in ("employee", "resident")]
+    from streamlit.proto.Metric_pb2 import Metric
+    arrows = {m.delta: m.proto.direction for m in at.metric if m.delta}           # a fall points down
+    assert arrows and all(d == (Metric.MetricDirection.DOWN if delta.startswith("−") else Metric.MetricDirection.UP)
+                          for delta, d in arrows.items())
+    assert any(delta.startswith("−") for delta in arrows)
     assert at.button(key="prs_prev").proto.disabled
     counter = next(m.value for m in at.markdown if m.value.startswith("**1 / "))
     total = int(counter.strip("*").split("/")[1])
