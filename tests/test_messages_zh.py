@@ -77,7 +77,7 @@ def test_wrong_encoding_in_chinese(tmp_path):
 
 def test_unknown_scheme_and_validator_warnings_in_chinese(tmp_path):
     p = problem(tmp_path, HEADER + case(1).replace("employee", "farmer"), "scheme")
-    assert p.text("zh") == "cases.csv 第 2 行，列 scheme：无法识别的险种“farmer”（应为 employee、resident）"
+    assert p.text("zh") == "cases.csv 第 2 行，列 scheme：无法识别的险种“farmer”（应为 职工、居民，或 employee、resident）"
     assert str(p) == "cases.csv, row 2, column scheme: unknown value 'farmer' (expected employee, resident)"
     hist = HEADER + case(1, hospital="H7")
     _, warnings = dip_model.validate(folder(tmp_path / "w", HEADER + case(1), **{"history.csv": hist}))
