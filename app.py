@@ -3,7 +3,7 @@ import streamlit as st
 
 from ui import state
 from ui.i18n import LANGS, t
-from ui.sidebar import sidebar
+from ui.sidebar import scenario_line, sidebar
 
 st.set_page_config(page_title="DIP 点数法付费模拟", page_icon=":material/monitoring:", layout="wide")
 state.init_state()
@@ -40,8 +40,9 @@ SECTIONS = {  # section title key → (file, title key, icon)
 PAGES = [p for pages in SECTIONS.values() for p in pages]
 pg = st.navigation({t(sec): [st.Page(f, title=t(k), icon=i, default=(f == PAGES[0][0])) for f, k, i in pages]
                     for sec, pages in SECTIONS.items()}, expanded=True)
-sidebar()
+line = sidebar()
 if link_error:
     st.warning(t("link_invalid", err=link_error))
 pg.run()
+scenario_line(line)                # counts a change the page itself made
 state.sync_query()

@@ -9,7 +9,19 @@ from . import state
 from .i18n import LANGS, t
 
 
-def sidebar() -> None:
+def scenario_line(slot) -> None:
+    """The scenario's name and number of changes; written again after the page has run, so a change
+    the page made (an edited band table) is counted at once."""
+    ss = st.session_state
+    name = ss.get(state.K_NAME)
+    colon = "：" if ss["lang"] == "zh" else ": "
+    n = count_changes(state.values()) if state.values() else 0
+    slot.markdown(f"**{t('current_scenario')}**{colon}{name or t('unsaved_scenario')}"
+                  + (f" · {t('n_changes', n=n)}" if n else ""))
+
+
+def sidebar():
+    """Draws the sidebar; returns the slot of the scenario line (see scenario_line)."""
     ss = st.session_state
     with st.sidebar:
         lang = st.radio(t("language"), LANGS, index=LANGS.index(ss["lang"]), horizontal=True,
@@ -17,11 +29,9 @@ def sidebar() -> None:
         if lang != ss["lang"]:
             ss["lang"] = lang
             st.rerun()
-        name = ss.get(state.K_NAME)
+        line = st.empty()
+        scenario_line(line)
         changed = bool(state.values())
-        colon = "：" if lang == "zh" else ": "
-        st.markdown(f"**{t('current_scenario')}**{colon}{name or t('unsaved_scenario')}"
-                    + (f" · {t('n_changes', n=count_changes(state.values()))}" if changed else ""))
         st.caption(t("baseline_is", name=t("builtin_rules") if ss[state.K_BASELINE_NAME] == state.BUILTIN
                      else ss[state.K_BASELINE_NAME]))
         if changed and st.button(t("reset_scenario"), key="sb_reset", width="stretch"):
@@ -34,3 +44,4 @@ def sidebar() -> None:
         units = ["yuan", "wan"]
         ss[state.K_UNIT] = st.radio(t("money_unit"), units, index=units.index(ss[state.K_UNIT]), horizontal=True,
                                     format_func=lambda x, lg=lang: t(f"unit_{x}", lg), key=f"sb_unit_{lang}")
+    return line

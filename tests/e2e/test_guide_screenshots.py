@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import pytest
 from e2e_support import ARTIFACTS, ROOT, settle
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 GUIDE = ROOT / "docs" / "guide.md"
 DOC_IMAGES = ROOT / "docs" / "images" / "guide"
@@ -203,14 +205,23 @@ def walk(pg, url: str, city: Path, tmp: Path) -> list[str]:
     grid = pg.locator("[data-testid='stDataFrame']").nth(1)
     grid.scroll_into_view_if_needed()
     b = grid.bounding_box()
-    pg.mouse.dblclick(b["x"] + b["width"] * 0.8, b["y"] + 35 + 17)
-    pg.wait_for_timeout(300)
-    pg.keyboard.press("Control+A")
-    pg.keyboard.type("50")
-    pg.keyboard.press("Enter")
-    settle(pg)
+    cell = (b["x"] + b["width"] * 0.8, b["y"] + 35 + 17)           # first row, 分担比例
+    for _ in range(3):                      # the grid may miss a keystroke while it redraws: try again
+        pg.mouse.dblclick(*cell)
+        pg.wait_for_timeout(400)
+        pg.keyboard.press("Control+A")
+        pg.keyboard.type("50")
+        pg.keyboard.press("Enter")
+        settle(pg)
+        # the sidebar counts the edit (growth rate and band) in the run the edit starts
+        try:
+            pg.locator("[data-testid='stSidebar']").get_by_text("改动 2 项", exact=False).wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    else:
+        pytest.fail("the band edit did not reach the app")
     charts_drawn(pg)
-    # the page column only: the sidebar's change count lags one run behind an edit in a table
     shot(pg, "bands", top=pg.get_by_text("支付额与按分值计算统筹基金之比", exact=True), margin=20, main_only=True)
     nav(pg, "医院结算")
     pg.get_by_role("tab", name="与对比基准比较").click()
