@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dip_model.analysis_bands import band_parts
+from dip_model.analysis.bands import band_parts
 from dip_model.report import charts
 from ui import state
 from ui.cards import metric_money, scale, unit

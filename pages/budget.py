@@ -1,13 +1,13 @@
 """预算 Budget: the budget parameters (A-10, A-11, A-13, A-14) and the derivation from prior expenditure
 to the DIP cost payable, step by step with articles, against the baseline. Figures come from
-dip_model (budget.scheme_budget's intermediates, via dip_model.budget_derivation)."""
+dip_model (budget.scheme_budget's intermediates, via dip_model.analysis.budget_derivation)."""
 import pandas as pd
 import streamlit as st
 
 import dip_model
 from dip_model.report import charts
-from dip_model.budget import revenue_figures
-from dip_model.budget_derivation import derivation
+from dip_model.rules.budget import revenue_figures
+from dip_model.analysis.budget_derivation import derivation
 from dip_model.params import per_scheme
 from ui import state, widgets
 from ui.cards import card_label, card_money, unit

@@ -17,10 +17,10 @@ import streamlit as st
 
 import dip_model
 from dip_model import yamlio
-from dip_model import importer
-from dip_model.import_map import TARGETS, Mapping, builtin, fold, missing_targets, recognise
-from dip_model.import_read import ReadError, detect_encoding, sniff
-from dip_model.io import SCHEME_WORDS
+from dip_model.data.importer import run as importer
+from dip_model.data.importer.mapping import TARGETS, Mapping, builtin, fold, missing_targets, recognise
+from dip_model.data.importer.read import ReadError, detect_encoding, sniff
+from dip_model.data.load import SCHEME_WORDS
 from ui import state
 from ui.export import download_excel, download_png
 from ui.i18n import catalog, current_lang, t, tr
@@ -70,7 +70,7 @@ def stored() -> dict[str, str]:
     if STORE_KEY is None:
         return {}
     try:
-        from dip_model.store import Store
+        from dip_model.data.store import Store
         df = Store.default().list_datasets()
         return dict(zip(df["id"], df["name"]))
     except Exception:               # no store yet, or it is busy: list folders only
@@ -419,7 +419,7 @@ def after_import(folder: Path) -> None:
         if problems:
             st.caption(t("dat_switch_blocked", n=len(problems)))
     if STORE_KEY and not problems and st.button(t("dat_save_store"), key="dat_save_store"):
-        from dip_model.store import Store
+        from dip_model.data.store import Store
         with st.spinner(t("dat_saving_store")):
             Store.default().save_dataset(dip_model.load_data(folder), folder.name, quality=q)
         st.success(t("dat_saved_store", name=folder.name))

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dip_model import analysis_groups as ag
+from dip_model.analysis import groups as ag
 from ui import state, widgets
 from ui.export import download_excel, download_png
 from ui.i18n import t

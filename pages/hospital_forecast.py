@@ -1,7 +1,7 @@
 """医院预测 Hospital forecast: a hospital's expected final payment and year-end settlement from its cases of
 months 1…m (picked from the dataset or uploaded), with P10–P90 from a city point-value range (the Monte Carlo's
 P10–P90 or entered by hand), where it sits in the risk-sharing bands, and what would move it to the next band.
-Every figure comes from dip_model.hospital_forecast."""
+Every figure comes from dip_model.analysis.hospital_forecast."""
 from __future__ import annotations
 
 import hashlib
@@ -12,9 +12,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
-from dip_model.analysis_bands import band_parts, bands_of, curve, regions
-from dip_model.hospital_forecast import forecast, pv_range_from_montecarlo, read_ytd
-from dip_model.montecarlo import run_montecarlo
+from dip_model.analysis.bands import band_parts, bands_of, curve, regions
+from dip_model.analysis.hospital_forecast import forecast, pv_range_from_montecarlo, read_ytd
+from dip_model.analysis.montecarlo import run_montecarlo
 from ui import state
 from ui.cards import card_label, card_money
 from ui.export import download_excel, download_png

@@ -10,8 +10,8 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 import dip_model
-from dip_model.analysis_bands import band_parts, bands_of, regions
-from dip_model.articles import quote
+from dip_model.analysis.bands import band_parts, bands_of, regions
+from dip_model.rules.articles import quote
 from dip_model.report import charts
 from ui import state
 from ui.cards import metric_money, scale, unit
@@ -25,7 +25,7 @@ COLUMNS = ["hospital_id", "name", "scheme", "district", "level", "type", "flags"
            "point_value", "score_fund", "usage_rate", "band", "retained", "sharing", "cap_deduction",
            "violation_deduction", "final_payment", "monthly_prepaid", "year_end_settlement"]
 FLAGS = ("is_new", "suspended", "fraud_penalized")
-# trace inputs by kind, for formatting (names as dip_model.explain gives them)
+# trace inputs by kind, for formatting (names as dip_model.rules.explain gives them)
 MONEY_IN = {"score_fund", "ffs_fund", "total_cost", "FFS", "SF", "retained", "sharing", "budget_total",
             "adjustment_fund", "dip_fund_payable", "dip_cost_payable", "city_total", "retained_plus_sharing",
             "violation_amount", "pay_before_cap", "cap_deduction", "violation_deduction", "final_payment",

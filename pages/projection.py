@@ -1,4 +1,4 @@
-"""预测 Projection: the working scenario carried forward 1–5 years (dip_model.projection): point value,
+"""预测 Projection: the working scenario carried forward 1–5 years (dip_model.analysis.projection): point value,
 payouts, closing balance and months of payment per year against the 6–9-month guidance band, the first
 year out of the band, and the points race (点数竞赛) with the rule settings that damp or amplify it.
 Every figure is read from dip_model; this page only gathers the assumptions and draws."""
@@ -12,9 +12,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
-from dip_model.assumptions import LEVELS, load_assumptions
-from dip_model.projection import points_race_comparison, project
-from dip_model.projection_fan import projection_fan
+from dip_model.analysis.assumptions import LEVELS, load_assumptions
+from dip_model.analysis.projection import points_race_comparison, project
+from dip_model.analysis.projection_fan import projection_fan
 from dip_model.report import charts
 from ui import state
 from ui.cards import scale, unit
@@ -246,7 +246,7 @@ def race_section(data, p, a, schemes: list) -> None:
 
 def fan_section(data, p, a, schemes: list, low: float, high: float) -> None:
     """Projection bands: P10–P90 of the months of payment over the years, and how often the balance
-    leaves the guidance band (dip_model.projection_fan); run on request, shown while the inputs hold."""
+    leaves the guidance band (dip_model.analysis.projection_fan); run on request, shown while the inputs hold."""
     st.subheader(t("prj_fan_title"))
     st.caption(t("prj_fan_intro"))
     c = st.columns([1, 1, 2])

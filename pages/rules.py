@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dip_model.articles import article, articles, documents, quote
+from dip_model.rules.articles import article, articles, documents, quote
 from ui import state
 from ui.export import download_excel
 from ui.i18n import current_lang, t, tr, unit_label

@@ -11,7 +11,7 @@ import streamlit as st
 
 import dip_model
 from dip_model.messages import Message
-from dip_model.store import Store, StoreError, count_changes, scenario_yaml
+from dip_model.data.store import Store, StoreError, count_changes, scenario_yaml
 from ui import state
 from ui.export import download_excel, download_png
 from ui.i18n import catalog, current_lang, money, t, tr, unit_label

@@ -1,7 +1,7 @@
 """敏感性 Sensitivity: how one output of the working scenario — a scheme's point value, the payouts, the
 fund's closing balance, or one hospital's final payment or year-end settlement — moves when each parameter
 is moved over a range (tornado), and against one parameter over its range (one-way sweep). The runs are
-dip_model.sensitivity's; this page only picks the output and the parameters and draws."""
+dip_model.analysis.sensitivity's; this page only picks the output and the parameters and draws."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
-from dip_model.sensitivity import DEFAULT_SLOTS, Metric, one_way, slot_label, tornado
+from dip_model.analysis.sensitivity import DEFAULT_SLOTS, Metric, one_way, slot_label, tornado
 from ui import state
 from ui.cards import scale, unit
 from ui.export import download_excel, download_png

@@ -1,7 +1,7 @@
 """不确定性 Uncertainty: Monte Carlo draws of the year (case volume per hospital × group, cost per case,
 case mix), each settled by dip_model; P10 / P50 / P90 of each scheme's point value and fund balance, of each
 hospital's final payment and year-end settlement, and the fund-balance path through the year. Every figure
-comes from dip_model.montecarlo; this page gathers the draw settings and draws."""
+comes from dip_model.analysis.montecarlo; this page gathers the draw settings and draws."""
 from __future__ import annotations
 
 import json
@@ -12,8 +12,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
-from dip_model.montecarlo import run_montecarlo
-from dip_model.uncertainty import load_uncertainty
+from dip_model.analysis.montecarlo import run_montecarlo
+from dip_model.analysis.uncertainty import load_uncertainty
 from ui import state
 from ui.cards import card_label, card_money, scale, unit
 from ui.export import download_excel, download_png

@@ -37,14 +37,14 @@ def main() -> None:
     a = ap.parse_args()
     folder = Path(a.dir) / f"city_{a.cases}_{a.seed}"
     if not (folder / "cases.csv").exists():
-        from dip_model.synth import write_city
+        from dip_model.data.synth import write_city
         _, t = timed(lambda: write_city(folder, n_cases=a.cases, seed=a.seed))
         print(f"synth {a.cases:,} cases: {t[0]:.1f} s")
     data, t = timed(lambda: dip_model.load_data(folder))
     print(f"load_data: {t[0]:.2f} s  ({len(data.cases):,} cases, {len(data.hospitals)} hospitals, "
           f"{0 if data.history is None else len(data.history):,} history rows)")
     base = dip_model.load_params()
-    from dip_model.engine import prepared
+    from dip_model.rules.pipeline import prepared
     _, t = timed(lambda: prepared(data))
     print(f"one-off column encoding (no parameter touches it; part of loading): {t[0]:.2f} s")
     encoded = data._cache["prepared"]

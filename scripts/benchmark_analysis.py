@@ -30,8 +30,8 @@ def _fresh(data):
 
 
 def measure_projection(data, args) -> dict:
-    """A 5-year projection per scheme (dip_model.projection.project), then the points-race comparison."""
-    from dip_model.projection import points_race_comparison, project
+    """A 5-year projection per scheme (dip_model.analysis.projection.project), then the points-race comparison."""
+    from dip_model.analysis.projection import points_race_comparison, project
     p = dip_model.load_params()
     t0 = time.perf_counter()
     pr = project(_fresh(data), p, None, years=5)
@@ -47,7 +47,7 @@ def measure_projection(data, args) -> dict:
 
 def measure_tornado(data, args) -> dict:
     """The default 20-parameter tornado (40 runs; 8 of them re-score the cases) of the employee point value."""
-    from dip_model.sensitivity import DEFAULT_SLOTS, Metric, tornado
+    from dip_model.analysis.sensitivity import DEFAULT_SLOTS, Metric, tornado
     p = dip_model.load_params()
     t0 = time.perf_counter()
     df = tornado(_fresh(data), p, Metric("point_value", "employee"), list(DEFAULT_SLOTS),
@@ -78,13 +78,13 @@ def main() -> None:
         ap.error(f"unknown measurement(s) {', '.join(unknown)}; choose from {', '.join(MEASUREMENTS)}")
     folder = Path(a.data) if a.data else Path(a.dir) / f"city_{a.cases}_{a.seed}"
     if not (folder / "cases.csv").exists():
-        from dip_model.synth import write_city
+        from dip_model.data.synth import write_city
         t0 = time.perf_counter()
         write_city(folder, n_cases=a.cases, seed=a.seed)
         print(f"synth {a.cases:,} cases: {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()
     data = dip_model.load_data(folder)
-    from dip_model.engine import prepared
+    from dip_model.rules.pipeline import prepared
     prepared(data)
     print(f"load_data and encoding: {time.perf_counter() - t0:.2f} s ({len(data.cases):,} cases, "
           f"{len(data.hospitals)} hospitals)")

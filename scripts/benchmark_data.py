@@ -6,7 +6,7 @@ Each step runs in its own process so its peak memory is its own. Steps:
   synth   — `synth --cases N` writes the city;
   export  — (not timed) the city's cases rewritten as a 医保结算清单-style export: Chinese headers and
             scheme names, GB18030, as Excel on Chinese Windows saves it;
-  import  — `dip_model.importer.run_import` of that export (with the hospitals, fund and catalogue files);
+  import  — `dip_model.data.importer.run.run_import` of that export (with the hospitals, fund and catalogue files);
   store   — the imported folder loaded and saved into the embedded store;
   reopen  — the dataset read back from the store (no CSV parsing) and simulated."""
 from __future__ import annotations
@@ -35,7 +35,7 @@ def step(name: str, a) -> dict:
     t0 = time.perf_counter()
     info: dict = {}
     if name == "synth":
-        from dip_model.synth import write_city
+        from dip_model.data.synth import write_city
         write_city(city, n_cases=a.cases, seed=0)
     elif name == "export":
         import pandas as pd
@@ -43,7 +43,7 @@ def step(name: str, a) -> dict:
         df["scheme"] = df["scheme"].map(SCHEMES)
         df.rename(columns=HEADERS).to_csv(export, index=False, encoding="gb18030")
     elif name == "import":
-        from dip_model.importer import run_import
+        from dip_model.data.importer.run import run_import
         r = run_import([export], imported, hospitals=city / "hospitals.csv", fund=city / "fund.csv",
                        catalogue=city / "catalogue.csv", force=True)
         info = {k: r.quality[k] for k in ("rows_read", "rows_used", "rows_rejected", "grouping_rate", "qc_fail_rate")}
@@ -51,7 +51,7 @@ def step(name: str, a) -> dict:
             (imported / extra).write_bytes((city / extra).read_bytes())
     elif name == "store":
         import dip_model
-        from dip_model.store import Store
+        from dip_model.data.store import Store
         data = dip_model.load_data(imported)
         t0 = time.perf_counter()
         if store.exists():
@@ -59,7 +59,7 @@ def step(name: str, a) -> dict:
         info = {"id": Store(store).save_dataset(data, "benchmark city")}
     elif name == "reopen":
         import dip_model
-        from dip_model.store import Store
+        from dip_model.data.store import Store
         s = Store(store)
         data = s.load_dataset(s.list_datasets()["id"].iloc[0])
         info["load_s"] = round(time.perf_counter() - t0, 2)

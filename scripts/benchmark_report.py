@@ -62,7 +62,7 @@ def main() -> None:
     a = ap.parse_args()
     folder = Path(a.data) if a.data else Path(a.dir) / f"city_{a.cases}_{a.seed}"
     if not (folder / "cases.csv").exists():
-        from dip_model.synth import write_city
+        from dip_model.data.synth import write_city
         write_city(folder, n_cases=a.cases, seed=a.seed)
     out = a.out or tempfile.mkdtemp(prefix="dip-report-bench-")
     for name, v in benchmark_report(folder, out).items():

@@ -19,10 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import dip_model  # noqa: E402
-from dip_model import engine  # noqa: E402
-from dip_model.montecarlo import (case_level_draw, draw_inputs, make_context, run_montecarlo,  # noqa: E402
-                                  settle_draw)
-from dip_model.uncertainty import load_uncertainty  # noqa: E402
+from dip_model.rules import pipeline as engine  # noqa: E402
+from dip_model.analysis.montecarlo import case_level_draw, draw_inputs, make_context, run_montecarlo, settle_draw
+from dip_model.analysis.uncertainty import load_uncertainty  # noqa: E402
 
 
 def timed(fn, *a, **kw):
@@ -79,7 +78,7 @@ def measure_accuracy(data, params, ctx, n):
 
 
 def measure_forecast(data, params):
-    from dip_model.hospital_forecast import forecast
+    from dip_model.analysis.hospital_forecast import forecast
     res = dip_model.simulate(data, params)
     hid = res.hospitals.groupby("hospital_id")["cases"].sum().idxmax()
     fc, s = timed(forecast, data, params, hid, months=6)
@@ -97,7 +96,7 @@ def main() -> None:
     tmp = None
     folder = a.data
     if folder is None:
-        from dip_model.synth import write_city
+        from dip_model.data.synth import write_city
         tmp = tempfile.TemporaryDirectory()
         folder = tmp.name
         _, s = timed(write_city, folder, 1_100_000, 1)

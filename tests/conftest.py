@@ -28,7 +28,7 @@ def private_store(tmp_path_factory):
 @pytest.fixture(scope="session")
 def city(tmp_path_factory):
     """A small synthetic city (3,000 cases, seed 7); read-only for every test that uses it."""
-    from dip_model.synth import write_city
+    from dip_model.data.synth import write_city
     folder = tmp_path_factory.mktemp("city")
     write_city(folder, n_cases=3000, seed=7)
     return folder

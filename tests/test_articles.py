@@ -1,4 +1,4 @@
-from dip_model.articles import article, article_keys, quote
+from dip_model.rules.articles import article, article_keys, quote
 from dip_model.params import load_params
 
 

@@ -25,12 +25,12 @@ import pytest
 import yaml
 
 import dip_model
-from dip_model import io as dio
+from dip_model.data import load as dio
 from dip_model.errors import ParameterError, Problem
-from dip_model.import_map import BUILTIN, builtin, fold
-from dip_model.importer import HOSPITAL_HEADERS
+from dip_model.data.importer.mapping import BUILTIN, builtin, fold
+from dip_model.data.importer.run import HOSPITAL_HEADERS
 from dip_model.messages import Message, Template
-from dip_model.synth import write_city
+from dip_model.data.synth import write_city
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "data-contract.md"
 FILE_HEADING = re.compile(r"^`(\w+)\.(csv|json)`")

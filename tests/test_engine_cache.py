@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 import dip_model
-from dip_model.synth import write_city
+from dip_model.data.synth import write_city
 
 
 @pytest.fixture(scope="module")

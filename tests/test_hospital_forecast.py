@@ -8,11 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dip_model
-from dip_model.analysis_bands import bands_of
+from dip_model.analysis.bands import bands_of
 from dip_model.errors import InputError, ParameterError
-from dip_model.hospital_forecast import (evaluate, forecast, month_shares, pv_range_from_montecarlo, read_ytd,
-                                         usage_at)
-from dip_model.montecarlo import run_montecarlo
+from dip_model.analysis.hospital_forecast import (evaluate, forecast, month_shares, pv_range_from_montecarlo,
+    read_ytd, usage_at)
+from dip_model.analysis.montecarlo import run_montecarlo
 
 
 @pytest.fixture(scope="module")

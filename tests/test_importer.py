@@ -1,4 +1,4 @@
-"""Imports of real exports (dip_model.importer): header and value mapping, encodings, the quality
+"""Imports of real exports (dip_model.data.importer.run): header and value mapping, encodings, the quality
 report's counts, saved mappings, the command line, and an interrupted import."""
 import argparse
 import os
@@ -15,10 +15,10 @@ import pytest
 
 import dip_model
 from dip_model.errors import DipError, InputError
-from dip_model.import_map import (Mapping, MappingError, Plan, age_text, dx_code, iso_date, proc_codes,
-                                  recognise)
-from dip_model.import_read import detect_encoding
-from dip_model.importer import add_import_parser, inspect, read_quality, run_import
+from dip_model.data.importer.mapping import (Mapping, MappingError, Plan, age_text, dx_code, iso_date, proc_codes,
+    recognise)
+from dip_model.data.importer.read import detect_encoding
+from dip_model.data.importer.run import add_import_parser, inspect, read_quality, run_import
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,7 +134,7 @@ def test_blocks_cut_between_records(tmp_path, monkeypatch):
     same rows, row numbers and reasons as one block."""
     path = _write(tmp_path / "e.csv", EXPORT.replace("张三", '"张\n三"'), "gb18030")
     ref = run_import([path], tmp_path / "one")
-    import dip_model.import_read as ir
+    import dip_model.data.importer.read as ir
     monkeypatch.setattr(ir, "CSV_BLOCK", 16)
     monkeypatch.setattr(ir, "ARROW_BLOCK", 16)
     tiny = run_import([path], tmp_path / "tiny")
@@ -147,7 +147,7 @@ def test_blocks_cut_between_records(tmp_path, monkeypatch):
 
 def test_reader_stopped_midway_exits_cleanly(tmp_path, city_export):
     """A reader left after its first chunk (as the preview does) lets the process end normally."""
-    code = ("import sys; from dip_model.import_read import open_source; "
+    code = ("import sys; from dip_model.data.importer.read import open_source; "
             "c = next(open_source(sys.argv[1]).chunks(100)); print(c.n)")
     done = subprocess.run([sys.executable, "-c", code, str(city_export)], cwd=ROOT, timeout=60,
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -299,7 +299,7 @@ def test_command_line(tmp_path, capsys, city, city_export, monkeypatch):
     assert a.fn(a) == 0
     out = capsys.readouterr()
     assert "imported 3,000 of 3,000 rows" in out.out and "hospitals.csv was derived" in out.err
-    from dip_model.store import Store
+    from dip_model.data.store import Store
     stored = Store.default().list_datasets()
     assert list(stored["name"]) == ["泸州 2024"] and list(stored["n_cases"]) == [3000]
     assert Mapping.load(tmp_path / "m.yaml").columns["定点医药机构编号"] == "hospital_id"
@@ -315,7 +315,7 @@ def test_command_line(tmp_path, capsys, city, city_export, monkeypatch):
 KILLED_RUN = """
 import sys, time
 from pathlib import Path
-from dip_model.importer import run_import
+from dip_model.data.importer.run import run_import
 def progress(done, rows):
     Path(sys.argv[3]).write_text(str(rows))       # the first chunk is written: now the test kills us
     time.sleep(60)

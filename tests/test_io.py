@@ -1,4 +1,4 @@
-"""dip_model.io: reading, normalising and checking a data folder."""
+"""dip_model.data.load: reading, normalising and checking a data folder."""
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dip_model.errors import InputError
-from dip_model.io import load_data, validate
+from dip_model.data.load import load_data, validate
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE_ROOTS = [HERE / "examples"]

@@ -12,11 +12,11 @@ import pytest
 
 import dip_model
 from dip_model.errors import InputError, ParameterError, Problem
-from dip_model.importer import rule_text, run_import
-from dip_model.import_map import MappingError
-from dip_model.import_read import ReadError
+from dip_model.data.importer.run import rule_text, run_import
+from dip_model.data.importer.mapping import MappingError
+from dip_model.data.importer.read import ReadError
 from dip_model.messages import Items, Message, Template, dump, load, localise
-from dip_model.store import Store, StoreError
+from dip_model.data.store import Store, StoreError
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSPITALS = "hospital_id,level,reimb_level\nH1,3A,3\nH2,2A,2\n"
@@ -189,7 +189,7 @@ def test_validate_prints_in_the_language_asked(tmp_path):
 
 
 def test_every_command_takes_lang_and_errors_follow_it(tmp_path, capsys):
-    from dip_model.cli import build_parser, main
+    from dip_model.cli.main import build_parser, main
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     defaults = {name: p.get_default("lang") for name, p in sub.choices.items()}
     assert set(defaults.values()) == {"zh", "en"}

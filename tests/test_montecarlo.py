@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dip_model
-from dip_model import engine
-from dip_model.cells import build_cells, rebuild
+from dip_model.rules import pipeline as engine
+from dip_model.analysis.cells import build_cells, rebuild
 from dip_model.errors import ParameterError
-from dip_model.montecarlo import (PATH_STEPS, SCHEME_METRICS, case_level_draw, draw_inputs, fund_path,
-                                  make_context, run_draw, run_montecarlo, settle_draw, write_montecarlo)
-from dip_model.uncertainty import load_uncertainty
+from dip_model.analysis.montecarlo import (PATH_STEPS, SCHEME_METRICS, case_level_draw, draw_inputs, fund_path,
+    make_context, run_draw, run_montecarlo, settle_draw, write_montecarlo)
+from dip_model.analysis.uncertainty import load_uncertainty
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def params():
 @pytest.fixture(scope="module")
 def city60k(tmp_path_factory):
     """A 60,000-case city: big enough that resampling a cell's cases is close to scaling it."""
-    from dip_model.synth import write_city
+    from dip_model.data.synth import write_city
     folder = tmp_path_factory.mktemp("city60k")
     write_city(folder, n_cases=60_000, seed=5)
     return dip_model.load_data(folder)

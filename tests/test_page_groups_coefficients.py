@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import dip_model
-from dip_model.analysis_groups import load_preset
+from dip_model.analysis.groups import load_preset
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS, COEFS = "pages/groups.py", "pages/coefficients.py"
@@ -156,7 +156,7 @@ def test_english(city, monkeypatch):
 
 def test_aggregations_match_the_case_table(data):
     """The page's numpy aggregations equal the same sums over the engine's one-row-per-case table."""
-    from dip_model import analysis_groups as ag
+    from dip_model.analysis import groups as ag
     res = dip_model.simulate(data)
     cases = res.cases.assign(category=res.cases["hospital_id"].map(
         dict(zip(data.hospitals["hospital_id"], res.stage.categories))))

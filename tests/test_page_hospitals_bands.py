@@ -6,8 +6,8 @@ import pytest
 
 import dip_model
 from apptest import decode as _decode, open_page
-from dip_model.analysis_bands import bands_of, curve, regions
-from dip_model.articles import article
+from dip_model.analysis.bands import bands_of, curve, regions
+from dip_model.rules.articles import article
 
 TIGHTER = {"sharing": {"employee": {"overspend": [{"to": 1.1, "rate": 0.5}, {"to": 1.2, "rate": 0.5},
                                                   {"to": 1.3, "rate": 0.4}, {"to": 1.4, "rate": 0.3}]}}}

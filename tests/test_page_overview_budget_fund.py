@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import dip_model
-from dip_model.budget_derivation import adjustment_fund_terms
+from dip_model.analysis.budget_derivation import adjustment_fund_terms
 from ui.i18n import money
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,9 +7,9 @@ import pytest
 
 import dip_model
 from apptest import decode as _decode, open_page as _page
-from dip_model.assumptions import load_assumptions
-from dip_model.projection import points_race_comparison, project
-from dip_model.sensitivity import DEFAULT_SLOTS, Metric, one_way, tornado
+from dip_model.analysis.assumptions import load_assumptions
+from dip_model.analysis.projection import points_race_comparison, project
+from dip_model.analysis.sensitivity import DEFAULT_SLOTS, Metric, one_way, tornado
 
 FAST = {k: 8.0 for k in ("3A", "3B", "2A", "2B", "1", "other")}
 
@@ -72,7 +72,7 @@ def test_projection_bands_on_the_page(city, data, monkeypatch):
     at.number_input(key="w:0:zh:prj:fan_seed").set_value(4)
     at.button(key="prj_fan_run").click().run()
     assert not at.exception and not at.error
-    from dip_model.projection_fan import projection_fan
+    from dip_model.analysis.projection_fan import projection_fan
     fan = projection_fan(data, dip_model.load_params(), load_assumptions(), draws=20, seed=4)
     spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                 if "预测区间" in json.loads(c.proto.spec)["layout"]["title"]["text"])

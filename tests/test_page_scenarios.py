@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import dip_model
-from dip_model.store import Store
+from dip_model.data.store import Store
 from ui import state
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,8 +7,8 @@ import pytest
 
 import dip_model
 from apptest import decode as _decode, open_page as _page
-from dip_model.hospital_forecast import forecast
-from dip_model.montecarlo import run_montecarlo
+from dip_model.analysis.hospital_forecast import forecast
+from dip_model.analysis.montecarlo import run_montecarlo
 from ui.i18n import money
 
 SETTINGS = {"draws": 30, "seed": 5, "values": {}}

@@ -1,12 +1,12 @@
-"""dip_model.parallel: results in the order of the items whatever the scheduler, and the same tasks sent to
+"""dip_model.analysis.parallel: results in the order of the items whatever the scheduler, and the same tasks sent to
 a dask.distributed cluster by its address give the same numbers as the local scheduler."""
 import numpy as np
 import pytest
 
 import dip_model
-from dip_model.montecarlo import run_montecarlo
-from dip_model.parallel import batches, map_tasks
-from dip_model.sensitivity import Metric, tornado
+from dip_model.analysis.montecarlo import run_montecarlo
+from dip_model.analysis.parallel import batches, map_tasks
+from dip_model.analysis.sensitivity import Metric, tornado
 
 
 def _scaled(shared, item):

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hst
 
 import dip_model
-from dip_model.assumptions import load_assumptions, value_at
-from dip_model.cli import main
-from dip_model.projection import band_status, points_race_comparison, project
+from dip_model.analysis.assumptions import load_assumptions, value_at
+from dip_model.cli.main import main
+from dip_model.analysis.projection import band_status, points_race_comparison, project
 
 FLAT = {"volume_growth": {k: 0.0 for k in ("3A", "3B", "2A", "2B", "1", "other")}, "cost_growth": 0.0,
         "other_lines_growth": 0.0, "ratio_drift": 0.0}

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hst
 
 import dip_model
-from dip_model.assumptions import load_assumptions
-from dip_model.cli import main
-from dip_model.projection import project
-from dip_model.projection_fan import METRICS, draw_shocks, projection_fan
+from dip_model.analysis.assumptions import load_assumptions
+from dip_model.cli.main import main
+from dip_model.analysis.projection import project
+from dip_model.analysis.projection_fan import METRICS, draw_shocks, projection_fan
 
 ZERO = {"spread": {"volume_growth_sd": 0.0, "cost_growth_sd": 0.0, "revenue_growth_sd": 0.0}}
 

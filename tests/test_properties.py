@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dip_model
-from dip_model.risk_sharing import Bands, apply_bands
+from dip_model.rules.risk_sharing import Bands, apply_bands
 from citykit import CATALOGUE, LEVEL_COSTS, LEVELS, fund_row, load_city, merged, params
 
 SETTINGS = settings(max_examples=40, deadline=None,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from dip_model.articles import articles
+from dip_model.rules.articles import articles
 from dip_model.params import leaf_info, leaf_paths, load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hst
 
 import dip_model
-from dip_model.cli import main
-from dip_model.sensitivity import (DEFAULT_SLOTS, Metric, current_value, grid_sweep, is_case_slot, one_way,
-                                   parse_metric, slot_label, tornado, with_slot)
+from dip_model.cli.main import main
+from dip_model.analysis.sensitivity import (DEFAULT_SLOTS, Metric, current_value, grid_sweep, is_case_slot,
+    one_way, parse_metric, slot_label, tornado, with_slot)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The embedded store (dip_model.store): datasets round-trip exactly, scenarios are validated,
+"""The embedded store (dip_model.data.store): datasets round-trip exactly, scenarios are validated,
 writes are atomic (an exception or a kill midway leaves the previous state), sessions can share it."""
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import dip_model
-from dip_model.results import summary_json
-from dip_model.store import FRAMES, Store, StoreError
+from dip_model.data.results import summary_json
+from dip_model.data.store import FRAMES, Store, StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -79,7 +79,7 @@ def test_synth_city_round_trip(city, store):
 
 def test_open_folder_parses_once_then_reads_the_store(city, store, tmp_path, monkeypatch):
     import shutil
-    from dip_model import io
+    from dip_model.data import load as io
     folder = tmp_path / "city"
     shutil.copytree(city, folder)
     first = store.open_folder(folder, "sample")
@@ -151,7 +151,7 @@ _KILLED_WRITER = textwrap.dedent("""
     import numpy as np
     import pandas as pd
     import dip_model
-    from dip_model.store import Store
+    from dip_model.data.store import Store
 
     data = dip_model.load_data(sys.argv[2])
     n = 300_000                                # a large dataset: 300k cases and 300k history rows

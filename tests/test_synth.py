@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dip_model import synth
-from dip_model.io import validate
+from dip_model.data import synth
+from dip_model.data.load import validate
 
 N = 3000
 FILES = ("hospitals", "cases", "catalogue", "group_level_costs", "history", "fund", "aux")

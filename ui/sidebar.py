@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dip_model.store import count_changes
+from dip_model.data.store import count_changes
 
 from . import state
 from .i18n import LANGS, t

@@ -42,7 +42,7 @@ def ensure_sample() -> Path:
     if os.environ.get("DIP_DATA"):
         return Path(os.environ["DIP_DATA"])
     if not (SAMPLE / "cases.csv").exists():
-        from dip_model.synth import write_city
+        from dip_model.data.synth import write_city
         write_city(SAMPLE, n_cases=SAMPLE_CASES, seed=SAMPLE_SEED)
     return SAMPLE
 
@@ -60,14 +60,14 @@ def _dataset(path: str, signature: str) -> dip_model.DataSet:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _stored_dataset(store_id: str) -> dip_model.DataSet:
-    from dip_model.store import Store
+    from dip_model.data.store import Store
     return Store.default().load_dataset(store_id)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _sample_dataset(path: str, signature: str) -> dip_model.DataSet:
     """The bundled sample through the embedded store: parsed once, read back from the store after."""
-    from dip_model.store import Store
+    from dip_model.data.store import Store
     return Store.default().open_folder(path, "样例城市（合成数据）")
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..analysis_bands import bands_of, curve, positions
+from ..analysis.bands import bands_of, curve, positions
 from .labels import band_text, money, scale, t
 
 # the bundled font first (the exported images), then what a reader's machine has (the dashboard)
@@ -271,7 +271,7 @@ def _projection_value(kind: str, v, lang: str, unit: str) -> str:
 
 def projection_chart(years: pd.DataFrame, schemes, key: str, kind: str, low: float, high: float,
                      lang: str = "zh", unit: str = "yuan") -> go.Figure:
-    """One output of dip_model.projection per year and scheme; months of payment over the shaded
+    """One output of dip_model.analysis.projection per year and scheme; months of payment over the shaded
     guidance band, the first year out of the band marked."""
     div = scale(unit) if kind == "money" else 1.0
     fig = go.Figure()

@@ -80,7 +80,7 @@ def scale(unit: str) -> float:
 
 def band_text(label: str, lang: str = "zh") -> str:
     """A band label of hospitals.csv (under_70, 70_90, 90_100, over_100) in words."""
-    from ..analysis_bands import band_parts
+    from ..analysis.bands import band_parts
     kind, lo, hi = band_parts(label)
     return t(f"hb_band_{kind}", lang, lo=lo, hi=hi)
 

@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from .. import __version__
-from ..articles import quote
+from ..rules.articles import quote
 from ..params import Params, load_params
 from . import charts
 from .labels import band_text, choice_text, compact_money, has, money, t
@@ -248,10 +248,10 @@ class Scenario:
 
 
 def _projection(res):
-    """The scenario carried forward under the default projection assumptions (dip_model.projection);
+    """The scenario carried forward under the default projection assumptions (dip_model.analysis.projection);
     None when a projected year cannot be settled (the reason is in the projection page)."""
     from ..errors import DipError
-    from ..projection import project
+    from ..analysis.projection import project
     try:   # kept in the dataset's stage cache: the presentation mode rebuilds its figures on every step
         return res.data.cached("projection", res.params.digest(), lambda: project(res.data, res.params))
     except DipError:

@@ -134,7 +134,7 @@ def _summary(sc) -> pd.DataFrame:
 
 
 def _groups(sc) -> tuple[pd.DataFrame, set]:
-    from ..analysis_groups import group_counts
+    from ..analysis.groups import group_counts
     L = sc.lang
     cat = sc.res.stage.ref.catalogue
     d = pd.DataFrame({t("wb_group_id", L): cat["group_id"].to_numpy(), t("wb_group_name", L): cat.get("name", cat["group_id"]).to_numpy(),
@@ -151,7 +151,7 @@ def _groups(sc) -> tuple[pd.DataFrame, set]:
 
 
 def _case_types(sc) -> pd.DataFrame:
-    from ..case_scores import CASE_TYPES
+    from ..rules.case_scores import CASE_TYPES
     L = sc.lang
     h = sc.res.hospitals
     rows = []

@@ -26,7 +26,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def city(tmp_path_factory):
-    from dip_model.synth import write_city
+    from dip_model.data.synth import write_city
     folder = tmp_path_factory.mktemp("city")
     write_city(folder, n_cases=4000, seed=11)
     return folder

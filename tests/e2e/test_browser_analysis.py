@@ -1,7 +1,7 @@
 """End to end in headless Chromium: the projection and sensitivity pages load and show the engine's figures.
 Screenshots go to tests/artifacts/."""
 import dip_model
-from dip_model.projection import project
+from dip_model.analysis.projection import project
 
 from e2e_support import settle, shot
 

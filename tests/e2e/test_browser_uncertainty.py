@@ -1,8 +1,8 @@
 """End to end in headless Chromium: the uncertainty and hospital-forecast pages load with their defaults, show
 dip_model's figures, answer a changed input, and switch language. Screenshots go to tests/artifacts/."""
 import dip_model
-from dip_model.hospital_forecast import forecast, pv_range_from_montecarlo
-from dip_model.montecarlo import run_montecarlo
+from dip_model.analysis.hospital_forecast import forecast, pv_range_from_montecarlo
+from dip_model.analysis.montecarlo import run_montecarlo
 from ui.i18n import money
 
 from e2e_support import ARTIFACTS, settle, shot

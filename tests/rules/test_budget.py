@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import dip_model
-from dip_model.budget import scheme_budget
+from dip_model.rules.budget import scheme_budget
 from citykit import case, fund_row, hospital, params, run, write_city
 
 approx = lambda x: pytest.approx(x, rel=1e-9)  # noqa: E731

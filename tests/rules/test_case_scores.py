@@ -360,7 +360,7 @@ def test_special_count_rounding_with_a_many_digit_rate():
     """A-20 ¶1 count = round_half_up(rate × n), exact even when the rate's decimal form is long
     (0.003 × 1.2 = 0.0036000000000000003 in binary floating point)."""
     import numpy as np
-    from dip_model.rounding import count_half_up
+    from dip_model.rules.rounding import count_half_up
     n = np.array([0, 1, 138, 139, 500, 1000, 1_000_000])
     # 0.0036·138 = 0.4968 → 0, ·139 = 0.5004 → 1, ·500 = 1.8 → 2, ·1000 = 3.6 → 4, ·1e6 = 3600.0000000000003 → 3600
     assert count_half_up(0.0036000000000000003, n).tolist() == [0, 0, 0, 1, 2, 4, 3600]

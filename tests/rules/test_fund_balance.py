@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from dip_model.fund_balance import fund_balance
+from dip_model.rules.fund_balance import fund_balance
 from citykit import LEVEL_COSTS, case, fund_row, hospital, run
 
 approx = lambda x: pytest.approx(x, rel=1e-9)  # noqa: E731

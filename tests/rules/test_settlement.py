@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dip_model.risk_sharing import Bands, apply_bands
-from dip_model.settlement import global_cap
+from dip_model.rules.risk_sharing import Bands, apply_bands
+from dip_model.rules.settlement import global_cap
 from citykit import LEVEL_COSTS, case, case_of, fund_row, hosp_of, hospital, params, run
 
 approx = lambda x: pytest.approx(x, rel=1e-9)  # noqa: E731
