@@ -1,5 +1,7 @@
 """Make the project root and the tests folder importable (citykit, resultcompare), keep every test away
-from the project's own store, and share one small synthetic city among the tests that only read it."""
+from the project's own store, and share one small synthetic city (and its DataSet per module) among the
+tests that only read it. The folders mirror dip_model: rules, data, analysis, report, cli; then pages
+(AppTest), e2e (a browser), docs (the documents checked against the code)."""
 import os
 import sys
 from pathlib import Path
@@ -32,3 +34,10 @@ def city(tmp_path_factory):
     folder = tmp_path_factory.mktemp("city")
     write_city(folder, n_cases=3000, seed=7)
     return folder
+
+
+@pytest.fixture(scope="module")
+def data(city):
+    """The small city read once per test module (a fresh DataSet, so no stage cache is shared)."""
+    import dip_model
+    return dip_model.load_data(city)

@@ -803,7 +803,7 @@ def cli_import(a) -> int:
             if n["level"] == level:
                 print(Message(key, message=note_message(n["code"], n["params"])).text(a.lang), file=sys.stderr)
     if a.store:
-        from ... import load_data
+        from ..load import load_data
         from ..store import Store
         ds_id = Store.default().save_dataset(load_data(res.out), a.store, quality=q)
         print(f"saved in the store as '{a.store}' (id {ds_id})")

@@ -20,7 +20,7 @@ from dip_model.data.importer.mapping import (Mapping, MappingError, Plan, age_te
 from dip_model.data.importer.read import detect_encoding
 from dip_model.data.importer.run import add_import_parser, inspect, read_quality, run_import
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # a hand-made settlement-list export: rows 2..12 of the file (header = row 1)
 EXPORT = textwrap.dedent("""\

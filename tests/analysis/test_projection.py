@@ -16,10 +16,6 @@ FLAT = {"volume_growth": {k: 0.0 for k in ("3A", "3B", "2A", "2B", "1", "other")
         "other_lines_growth": 0.0, "ratio_drift": 0.0}
 
 
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
-
 
 def _row(pr, year, scheme):
     return pr.years[(pr.years["year"] == year) & (pr.years["scheme"] == scheme)].iloc[0]

@@ -1,12 +1,11 @@
 """The app starts, runs the engine on a dataset and shows the headline figures in both languages."""
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 import dip_model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(city, monkeypatch, lang="zh"):

@@ -11,10 +11,6 @@ from apptest import open_page as _page
 CHANGES = {"budget": {"growth_rate": 0.03}}
 
 
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
-
 
 def _downloads(at):
     return {d.proto.label: d for d in at.get("download_button")}

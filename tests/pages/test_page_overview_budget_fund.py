@@ -10,13 +10,9 @@ import dip_model
 from dip_model.analysis.budget_derivation import adjustment_fund_terms
 from ui.i18n import money
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 
-
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
 
 
 def _engine(data, values=None):

@@ -13,10 +13,6 @@ TIGHTER = {"sharing": {"employee": {"overspend": [{"to": 1.1, "rate": 0.5}, {"to
                                                   {"to": 1.3, "rate": 0.4}, {"to": 1.4, "rate": 0.3}]}}}
 
 
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
-
 
 def _page(*args, **kw):
     return open_page(*args, timeout=60, **kw)

@@ -14,10 +14,6 @@ from dip_model.analysis.sensitivity import (DEFAULT_SLOTS, Metric, current_value
     one_way, parse_metric, slot_label, tornado, with_slot)
 
 
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
-
 
 @pytest.fixture(scope="module")
 def p():

@@ -14,10 +14,6 @@ from dip_model.analysis.sensitivity import DEFAULT_SLOTS, Metric, one_way, torna
 FAST = {k: 8.0 for k in ("3A", "3B", "2A", "2B", "1", "other")}
 
 
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
-
 
 def _spec(at, i):
     return json.loads(at.get("plotly_chart")[i].proto.spec)

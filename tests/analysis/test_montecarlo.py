@@ -18,10 +18,6 @@ from dip_model.analysis.montecarlo import (PATH_STEPS, SCHEME_METRICS, case_leve
 from dip_model.analysis.uncertainty import load_uncertainty
 
 
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
-
 
 @pytest.fixture(scope="module")
 def params():

@@ -18,7 +18,7 @@ from dip_model.report import Scenario, build, fonts
 from dip_model.report.render import to_png
 from dip_model.report.statements import statements_pdf
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEXTS = ("ui/locales/**/*.yaml", "dip_model/rulesets/**/*.yaml", "dip_model/**/*.py")
 
 

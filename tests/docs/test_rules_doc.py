@@ -14,7 +14,7 @@ import yaml
 from dip_model.rules.articles import articles
 from dip_model.params import leaf_info, leaf_paths, load_ruleset
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "rules.md"
 README = ROOT / "README.md"
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 import dip_model
 from dip_model.data.importer.run import run_import
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SMALL = ("结算ID,医疗机构编码,险种类型,出院日期,主要诊断编码,医疗总费用,统筹基金支付\n"
          "S1,H1,职工基本医疗保险,2024-01-09,K80.1,1000,800\n"
          "S2,H1,离休,2024-01-10,K80.1,1000,800\n"

@@ -10,13 +10,9 @@ from streamlit.testing.v1 import AppTest
 import dip_model
 from dip_model.analysis.groups import load_preset
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GROUPS, COEFS = "pages/groups.py", "pages/coefficients.py"
 
-
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
 
 
 def _open(city, monkeypatch, page, lang="zh", values=None):

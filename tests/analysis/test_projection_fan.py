@@ -16,10 +16,6 @@ from dip_model.analysis.projection_fan import METRICS, draw_shocks, projection_f
 ZERO = {"spread": {"volume_growth_sd": 0.0, "cost_growth_sd": 0.0, "revenue_growth_sd": 0.0}}
 
 
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
-
 
 def test_zero_spread_draws_are_the_plain_projection(data):
     fan = projection_fan(data, None, ZERO, draws=4, seed=1)

@@ -18,7 +18,7 @@ import dip_model
 from dip_model.data.results import summary_json
 from dip_model.data.store import FRAMES, Store, StoreError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 EXAMPLES = sorted(p for p in (ROOT / "tests" / "examples").iterdir() if (p / "data").is_dir())
 

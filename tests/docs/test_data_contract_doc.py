@@ -32,7 +32,7 @@ from dip_model.data.importer.run import HOSPITAL_HEADERS
 from dip_model.messages import Message, Template
 from dip_model.data.synth import write_city
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "data-contract.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
 FILE_HEADING = re.compile(r"^`(\w+)\.(csv|json)`")
 TYPES = {"text": "text", "opt": "text", "float": "number", "int": "integer", "bool": "yes/no", "date": "date"}
 RESULT_FILES = {"summary.json", "hospitals.csv", "cases.csv", "monthly.csv"}

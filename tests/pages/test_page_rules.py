@@ -1,12 +1,11 @@
 """规则 Rules page: parameters with articles and legal text; switching an interpretation re-computes."""
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 import dip_model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _page(city, monkeypatch, lang="zh"):

@@ -21,7 +21,7 @@ from dip_model.report.fonts import cjk_font
 from dip_model.report.render import PNG_SIGNATURE
 from dip_model.report.statements import statements_pdf, statements_zip
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHANGES = {"budget": {"growth_rate": 0.03}, "interpretations": {"I-1": "city"},
            "sharing": {"employee": {"overspend": [{"to": 1.1, "rate": 0.5}, {"to": 1.2, "rate": 0.5},
                                                   {"to": 1.3, "rate": 0.4}, {"to": 1.4, "rate": 0.3}]}}}

@@ -12,7 +12,7 @@ import pytest
 
 from resultcompare import compare, same
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (ROOT / "tests" / "examples").iterdir() if (p / "expected").is_dir())
 
 

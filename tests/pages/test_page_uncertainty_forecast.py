@@ -3,7 +3,6 @@ they show are dip_model's (montecarlo.run_montecarlo, hospital_forecast.forecast
 import json
 
 import numpy as np
-import pytest
 
 import dip_model
 from apptest import decode as _decode, open_page as _page
@@ -13,10 +12,6 @@ from ui.i18n import money
 
 SETTINGS = {"draws": 30, "seed": 5, "values": {}}
 
-
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
 
 
 def _metric(at, label):

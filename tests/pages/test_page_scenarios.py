@@ -13,7 +13,7 @@ import dip_model
 from dip_model.data.store import Store
 from ui import state
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GROWTH = {"budget": {"growth_rate": 0.06}}
 
 

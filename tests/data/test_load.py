@@ -11,7 +11,7 @@ import pytest
 from dip_model.errors import InputError
 from dip_model.data.load import load_data, validate
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]             # tests/
 EXAMPLE_ROOTS = [HERE / "examples"]
 EXAMPLES = next((sorted(p for p in r.iterdir() if (p / "data").is_dir())
                  for r in EXAMPLE_ROOTS if r.is_dir()), [])

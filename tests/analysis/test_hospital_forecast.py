@@ -15,10 +15,6 @@ from dip_model.analysis.hospital_forecast import (evaluate, forecast, month_shar
 from dip_model.analysis.montecarlo import run_montecarlo
 
 
-@pytest.fixture(scope="module")
-def data(city):
-    return dip_model.load_data(city)
-
 
 @pytest.fixture(scope="module")
 def params():
