@@ -38,14 +38,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from .. import yamlio
+from ... import yamlio
 
-from .dataset import DataSet
-from ..errors import DipError, ParameterError
-from ..messages import Items, Message, dump, load
-from ..params import DEFAULT_RULESET, Params, load_params
+from ..dataset import DataSet
+from ...errors import DipError, ParameterError
+from ...messages import Items, Message, dump, load
+from ...params import DEFAULT_RULESET, Params, load_params
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_PATH = ROOT / "data" / "dip.duckdb"
 SCHEMA_VERSION = "1"
 FRAMES = ("hospitals", "cases", "fund", "catalogue", "group_level_costs", "history", "aux")
@@ -512,7 +512,7 @@ class Store:
         """A data folder through the store: the stored copy when the folder's bytes are already
         stored (found by hash, nothing parsed), else the folder read once and stored for next time.
         A store that cannot be written is skipped: the folder's data is returned all the same."""
-        from .load import folder_version, load_data
+        from ..load import folder_version, load_data
         version = folder_version(path)
         ds_id = self.find_dataset(version)
         if ds_id is not None:
