@@ -1397,8 +1397,8 @@ def _year(n: int, year: int, ctx: dict, pid0: int, rng) -> dict[str, np.ndarray]
 def _build(n_cases: int, seed: int) -> dict:
     """Draw the whole city: context, history, current year, catalogue, fund."""
     if not 100 <= n_cases <= 50_000_000:
-        from ..errors import ParameterError
-        from ..messages import Message
+        from ...errors import ParameterError
+        from ...messages import Message
         raise ParameterError(Message("synth_cases", low=100, high=50_000_000, got=n_cases))
     rng = np.random.default_rng(seed)
     ctx = _context(n_cases, rng)
