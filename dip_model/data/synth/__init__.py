@@ -8,7 +8,7 @@ Everything comes from one numpy Generator, so a seed fixes every byte and the or
 1.1M-case city with its three years of history is generated and written in a few seconds.
 
 How the city is built
-- a universe of ~380 ICD-10 diagnoses and ~170 ICD-9-CM-3 procedures (diagnoses.py,
+- a universe of ~380 ICD-10 diagnoses and ~220 ICD-9-CM-3 procedures (diagnoses.py,
   procedures.py), combined into diagnosis x treatment keys with a long-tailed popularity;
 - ~150 hospitals (scaled with the city), case volume heavily skewed toward 3A;
 - three prior years of history (volume -5 %/yr, cost -4 %/yr) and the 2024 cases;
