@@ -17,10 +17,10 @@ import streamlit as st
 
 import dip_model
 from dip_model import yamlio
-from dip_model.data.importer import run as importer
+from dip_model.data import importer
 from dip_model.data.importer.mapping import TARGETS, Mapping, builtin, fold, missing_targets, recognise
 from dip_model.data.importer.read import ReadError, detect_encoding, sniff
-from dip_model.data.load import SCHEME_WORDS
+from dip_model.data.schema import SCHEME_WORDS
 from ui import state
 from ui.export import download_excel, download_png
 from ui.i18n import catalog, current_lang, t, tr

@@ -6,7 +6,7 @@ Each step runs in its own process so its peak memory is its own. Steps:
   synth   — `synth --cases N` writes the city;
   export  — (not timed) the city's cases rewritten as a 医保结算清单-style export: Chinese headers and
             scheme names, GB18030, as Excel on Chinese Windows saves it;
-  import  — `dip_model.data.importer.run.run_import` of that export (with the hospitals, fund and catalogue files);
+  import  — `dip_model.data.importer.run_import` of that export (with the hospitals, fund and catalogue files);
   store   — the imported folder loaded and saved into the embedded store;
   reopen  — the dataset read back from the store (no CSV parsing) and simulated."""
 from __future__ import annotations
@@ -43,7 +43,7 @@ def step(name: str, a) -> dict:
         df["scheme"] = df["scheme"].map(SCHEMES)
         df.rename(columns=HEADERS).to_csv(export, index=False, encoding="gb18030")
     elif name == "import":
-        from dip_model.data.importer.run import run_import
+        from dip_model.data.importer import run_import
         r = run_import([export], imported, hospitals=city / "hospitals.csv", fund=city / "fund.csv",
                        catalogue=city / "catalogue.csv", force=True)
         info = {k: r.quality[k] for k in ("rows_read", "rows_used", "rows_rejected", "grouping_rate", "qc_fail_rate")}

@@ -12,7 +12,7 @@ import pytest
 
 import dip_model
 from dip_model.errors import InputError, ParameterError, Problem
-from dip_model.data.importer.run import rule_text, run_import
+from dip_model.data.importer import rule_text, run_import
 from dip_model.data.importer.mapping import MappingError
 from dip_model.data.importer.read import ReadError
 from dip_model.messages import Items, Message, Template, dump, load, localise

@@ -52,14 +52,6 @@ def _explain(a) -> int:
     return 0
 
 
-def _synth(a) -> int:
-    from ..data.synth import write_city
-    t0 = time.perf_counter()
-    info = write_city(a.out, n_cases=a.cases, seed=a.seed)
-    print(f"wrote a synthetic city to {a.out} in {time.perf_counter() - t0:.1f} s: {info}")
-    return 0
-
-
 def _params(a) -> int:
     from ..params import load_params
     p = load_params(a.params)
@@ -89,16 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--scheme", required=True, choices=["employee", "resident"])
     e.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the explanation, errors and warnings")
     e.set_defaults(fn=_explain)
-    s = sub.add_parser("synth", help="write a synthetic city data folder")
-    s.add_argument("--cases", type=int, default=1_100_000)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", required=True)
-    s.set_defaults(fn=_synth)
+    from .data import add_import_parser, add_synth_parser
+    add_synth_parser(sub)
     pa = sub.add_parser("params", help="list every parameter with its value, unit, label and article")
     pa.add_argument("--params", default=None)
     pa.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the labels, errors and warnings")
     pa.set_defaults(fn=_params)
-    from ..data.importer.run import add_import_parser
     add_import_parser(sub)
     from .report import add_report_parsers
     add_report_parsers(sub)

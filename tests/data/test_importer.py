@@ -1,4 +1,4 @@
-"""Imports of real exports (dip_model.data.importer.run): header and value mapping, encodings, the quality
+"""Imports of real exports (dip_model.data.importer): header and value mapping, encodings, the quality
 report's counts, saved mappings, the command line, and an interrupted import."""
 import argparse
 import os
@@ -18,7 +18,8 @@ from dip_model.errors import DipError, InputError
 from dip_model.data.importer.mapping import (Mapping, MappingError, Plan, age_text, dx_code, iso_date, proc_codes,
     recognise)
 from dip_model.data.importer.read import detect_encoding
-from dip_model.data.importer.run import add_import_parser, inspect, read_quality, run_import
+from dip_model.cli.data import add_import_parser
+from dip_model.data.importer import inspect, read_quality, run_import
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -315,7 +316,7 @@ def test_command_line(tmp_path, capsys, city, city_export, monkeypatch):
 KILLED_RUN = """
 import sys, time
 from pathlib import Path
-from dip_model.data.importer.run import run_import
+from dip_model.data.importer import run_import
 def progress(done, rows):
     Path(sys.argv[3]).write_text(str(rows))       # the first chunk is written: now the test kills us
     time.sleep(60)

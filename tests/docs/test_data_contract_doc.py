@@ -25,10 +25,12 @@ import pytest
 import yaml
 
 import dip_model
-from dip_model.data import load as dio
+from dip_model.data.files import SUFFIXES
+from dip_model.data.load import validate
+from dip_model.data.schema import BOOL_WORDS, TABLES
 from dip_model.errors import ParameterError, Problem
 from dip_model.data.importer.mapping import BUILTIN, builtin, fold
-from dip_model.data.importer.run import HOSPITAL_HEADERS
+from dip_model.data.importer.side import HOSPITAL_HEADERS
 from dip_model.messages import Message, Template
 from dip_model.data.synth import write_city
 
@@ -131,10 +133,10 @@ def inputs(doc) -> dict[str, dict[str, dict]]:
 
 # ---------------------------------------------------------------- input columns
 def test_every_input_file_is_documented_once(inputs):
-    assert set(inputs) == {f"{t.name}.csv" for t in dio.TABLES}
+    assert set(inputs) == {f"{t.name}.csv" for t in TABLES}
 
 
-@pytest.mark.parametrize("table", dio.TABLES, ids=lambda t: t.name)
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
 def test_input_columns_are_the_readers(inputs, table):
     rows = inputs[f"{table.name}.csv"]
     known = {c.name for c in table.cols}
@@ -142,7 +144,7 @@ def test_input_columns_are_the_readers(inputs, table):
     assert known - set(rows) == set(), f"{table.name}.csv: read but not documented"
 
 
-@pytest.mark.parametrize("table", dio.TABLES, ids=lambda t: t.name)
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
 def test_input_column_rules_agree_with_the_reader(inputs, table):
     rows = inputs[f"{table.name}.csv"]
     for col in table.cols:
@@ -183,8 +185,8 @@ def test_files_at_a_glance(doc):
     part = section(doc, "The data folder")[""]
     table = next(t for t in part["tables"] if t and next(iter(t[0])) == "file")
     listed = {names(r["file"])[0]: r for r in table}
-    assert set(listed) == {t.name for t in dio.TABLES}
-    for t in dio.TABLES:
+    assert set(listed) == {t.name for t in TABLES}
+    for t in TABLES:
         assert (listed[t.name]["needed"] == "always") == t.needed, t.name
         for key in t.unique:
             assert f"`{key}`" in listed[t.name]["identified by"], (t.name, key)
@@ -192,10 +194,10 @@ def test_files_at_a_glance(doc):
 
 def test_general_rules_name_the_readers_choices(doc):
     text = "".join(p["text"] for p in section(doc, "The data folder").values())
-    for word in dio.BOOL_WORDS:
+    for word in BOOL_WORDS:
         assert f"`{word}`" in text, f"yes/no spelling {word!r} not documented"
     spelled = {".parquet": "Parquet", ".csv": "CSV", ".xlsx": "XLSX"}
-    preference = "**" + ", ".join(spelled[s] for s in dio.SUFFIXES) + "**"
+    preference = "**" + ", ".join(spelled[s] for s in SUFFIXES) + "**"
     assert preference in text, f"the preference order {preference} is not stated"
     for enc in ("UTF-8", "GB18030"):
         assert enc in text
@@ -288,7 +290,7 @@ def example_folder(doc, inputs, tmp_path_factory) -> Path:
 
 
 def test_examples_validate_cleanly(example_folder):
-    problems, warnings = dio.validate(example_folder)
+    problems, warnings = validate(example_folder)
     assert [str(p) for p in problems] == []
     assert [str(w) for w in warnings] == []
 

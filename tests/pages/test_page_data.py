@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import dip_model
-from dip_model.data.importer.run import run_import
+from dip_model.data.importer import run_import
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ("结算ID,医疗机构编码,险种类型,出院日期,主要诊断编码,医疗总费用,统筹基金支付\n"
@@ -74,7 +74,7 @@ def test_upload_map_import_and_switch(city, export, tmp_path, monkeypatch):
     m = _metrics(at)
     assert m["读取行数"] == "3,000" and m["导入行数"] == "3,000" and m["拒收行数"] == "0"
     # the report shows what the importer gives for the same file and mapping
-    q = dip_model.data.importer.run.read_quality(out)
+    q = dip_model.data.importer.read_quality(out)
     assert m["入组率"] == f"{q['grouping_rate']:.1%}" and m["质控未通过率"] == "—"
     assert m["费用异常病例"] == f"{q['outliers']['high'] + q['outliers']['low']:,}"
     assert q["cases_by_scheme"]["employee"] == int((dip_model.load_data(city).cases["scheme"] == "employee").sum())

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ...errors import DipError
-from ..load import _cell_text
+from ..cells import cell_text
 from ...messages import Message
 
 SNIFF_BYTES = 1 << 20          # bytes read to detect the encoding and the header line
@@ -372,7 +372,7 @@ def _cell(v) -> str | None:
     if isinstance(v, str):
         v = v.strip()
         return v or None
-    return _cell_text(v)
+    return cell_text(v)
 
 
 def _excel_text(values: list) -> pa.Array:
