@@ -6,7 +6,7 @@ punctuation.
 
 The sources are the OFL-licensed Noto Sans CJK collections (Debian: fonts-noto-cjk; upstream:
 github.com/notofonts/noto-cjk); index 2 is the Simplified Chinese face. Run it again whenever a text
-gains a character the font lacks (tests/test_fonts.py says which).
+gains a character the font lacks (tests/report/test_fonts.py says which).
 """
 from __future__ import annotations
 

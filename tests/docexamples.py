@@ -1,4 +1,4 @@
-"""The tiny city of the worked examples in docs/rules.md (run by tests/test_rules_doc.py).
+"""The tiny city of the worked examples in docs/rules.md (run by tests/docs/test_rules_doc.py).
 
 A thin layer over tests/citykit.py, whose reference data keeps the arithmetic easy:
 M = 10 000 (a cost of X yuan is X / 10 points), every group's prior-year cost is 10 × RW in every
