@@ -8,12 +8,12 @@
 """
 __version__ = "0.6.0"
 
-from .data.dataset import DataSet, SCHEMES
-from .rules.pipeline import Results, simulate
-from .errors import BudgetError, DipError, InputError, ParameterError, Problem
+from .data.dataset import SCHEMES, DataSet
 from .data.load import load_data, validate
-from .params import Params, load_params
 from .data.results import write_results
+from .errors import BudgetError, DipError, InputError, ParameterError, Problem
+from .params import Params, load_params
+from .rules.pipeline import Results, simulate
 
 __all__ = ["__version__", "DataSet", "SCHEMES", "Results", "simulate", "load_data", "validate", "load_params", "Params",
            "write_results", "DipError", "InputError", "ParameterError", "BudgetError", "Problem"]

@@ -33,7 +33,7 @@ class Localisable:
 @lru_cache(maxsize=1)
 def catalog() -> dict:
     """Every message file merged, key -> {en, zh}; a key defined in two files is refused."""
-    from . import yamlio                       # yamlio reports through errors, which import this module
+    from . import yamlio  # yamlio reports through errors, which import this module
     out: dict = {}
     for path in sorted(FOLDER.glob("*.yaml")):
         with open(path, encoding="utf-8") as f:

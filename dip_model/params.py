@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-
 from . import yamlio
-
 from .errors import ParameterError
 from .messages import Items, Message
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 
-from ..rules.budget import BUDGET_LINES
 from ..params import per_scheme
+from ..rules.budget import BUDGET_LINES
 
 # (key, symbol, article, unit): the order a policy officer reads the derivation in
 ROWS = (

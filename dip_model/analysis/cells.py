@@ -28,8 +28,18 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..rules.case_scores import (B_CORE, B_GRASSROOTS, B_SPECIAL, B_TCM, CASE_TYPES, HIGH, LOW, SPECIAL, UNMATCHED,
-    score_cases)
+from ..rules.case_scores import (
+    B_CORE,
+    B_GRASSROOTS,
+    B_SPECIAL,
+    B_TCM,
+    CASE_TYPES,
+    HIGH,
+    LOW,
+    SPECIAL,
+    UNMATCHED,
+    score_cases,
+)
 from ..rules.pipeline import PARTS, Aggregates, CaseStage
 
 MONEY = ("cost", "ffs", "self_pay", "other")

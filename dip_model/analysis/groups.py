@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from .. import yamlio
 
-from ..rules.case_scores import BUCKETS, CASE_TYPES, SPECIAL
+from .. import yamlio
 from ..data.dataset import SCHEMES
 from ..params import RULESETS
+from ..rules.case_scores import BUCKETS, CASE_TYPES, SPECIAL
 
 PRESETS = RULESETS / "presets"
 

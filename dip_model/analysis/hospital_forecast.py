@@ -28,16 +28,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .bands import bands_of, edges
-from .cells import cost_part, part_masks
 from ..data.dataset import SCHEMES, DataSet
-from ..rules.pipeline import PARTS, REFERENCE_KEYS, Results, case_stage, settle
+from ..data.results import write_csv
 from ..errors import DipError, InputError, ParameterError
 from ..messages import Items, Message
 from ..params import Params, load_params
-from ..data.results import write_csv
+from ..rules.pipeline import PARTS, REFERENCE_KEYS, Results, case_stage, settle
 from ..rules.risk_sharing import apply_bands
 from ..rules.settlement import annual_scores, score_fund
+from .bands import bands_of, edges
+from .cells import cost_part, part_masks
 from .uncertainty import Uncertainty, load_uncertainty
 
 Z90 = 1.2815515655446004             # the standard normal's 90th percentile

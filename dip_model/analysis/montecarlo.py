@@ -27,14 +27,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .cells import Cells, build_cells, case_cells, light_stage, rebuild
-from ..rules.case_scores import SPECIAL
 from ..data.dataset import SCHEMES, DataSet
-from ..rules.pipeline import CASE_KEYS, CaseStage, Results, case_stage, settle
+from ..data.results import write_csv
 from ..errors import ParameterError
 from ..messages import Message
 from ..params import Params, load_params
-from ..data.results import write_csv
+from ..rules.case_scores import SPECIAL
+from ..rules.pipeline import CASE_KEYS, CaseStage, Results, case_stage, settle
+from .cells import Cells, build_cells, case_cells, light_stage, rebuild
 from .uncertainty import Uncertainty, load_uncertainty
 
 SCHEME_METRICS = ("settlement_point_value", "cases", "total_score", "total_final_payment",

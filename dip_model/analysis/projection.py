@@ -27,13 +27,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .assumptions import Assumptions, load_assumptions
-from ..rules.budget import BUDGET_LINES
 from ..data.dataset import SCHEMES, DataSet
-from ..rules.pipeline import Aggregates, CaseStage, Results, case_stage, settle
 from ..errors import BudgetError
 from ..messages import Message
 from ..params import Params, load_params
+from ..rules.budget import BUDGET_LINES
+from ..rules.pipeline import Aggregates, CaseStage, Results, case_stage, settle
+from .assumptions import Assumptions, load_assumptions
 
 MIN_GROWTH = -0.99
 YEAR_COLUMNS = (

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .assumptions import Assumptions, load_assumptions
 from ..data.dataset import DataSet
-from ..rules.pipeline import case_stage
 from ..errors import ParameterError
 from ..messages import Message
-from .parallel import map_tasks
 from ..params import Params, load_params
+from ..rules.pipeline import case_stage
+from .assumptions import Assumptions, load_assumptions
+from .parallel import map_tasks
 from .projection import Projection, project
 
 METRICS = ("settlement_point_value", "fund_closing_balance", "months_of_payment")

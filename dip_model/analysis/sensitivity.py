@@ -29,10 +29,10 @@ import pandas as pd
 
 from .. import yamlio
 from ..data.dataset import SCHEMES, DataSet
-from ..rules.pipeline import CASE_KEYS, Results, case_stage, settle
 from ..errors import DipError, ParameterError
 from ..messages import Items, Message
 from ..params import Params, load_params
+from ..rules.pipeline import CASE_KEYS, Results, case_stage, settle
 from .parallel import map_tasks
 
 METRICS = ("point_value", "total_payouts", "closing_balance", "final_payment", "year_end_settlement")

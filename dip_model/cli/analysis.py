@@ -6,9 +6,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..data.results import write_csv
 from ..errors import ParameterError
 from ..messages import Message, localise
-from ..data.results import write_csv
 
 
 def _out(path: str) -> Path:

@@ -16,8 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import BOOL_WORDS, Col
 from ..messages import Items, Template
+from .schema import BOOL_WORDS, Col
 
 
 @functools.cache

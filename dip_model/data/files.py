@@ -18,9 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ..messages import Message
 from .cells import cells_to_text, memory_pool
 from .schema import Table
-from ..messages import Message
 
 SUFFIXES = (".parquet", ".csv", ".xlsx")   # preference order when several exist
 _CHUNK = 64 << 20                            # bytes hashed at a time

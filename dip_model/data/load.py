@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..errors import InputError, Problem
+from ..messages import Items, Message, Template
 from .cells import as_text, convert_column, memory_pool, str_series
 from .dataset import SCHEMES, DataSet
 from .files import Raw, folder_files, hash_files, read_error, read_raw, table_files
 from .schema import HISTORY, TABLES, Table
-from ..errors import InputError, Problem
-from ..messages import Items, Message, Template
 
 ROWS_SHOWN = 10                             # offending rows listed per problem
 

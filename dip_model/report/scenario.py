@@ -13,8 +13,8 @@ import pandas as pd
 import yaml
 
 from .. import __version__
-from ..rules.articles import quote
 from ..params import Params, load_params
+from ..rules.articles import quote
 from . import charts
 from .labels import band_text, choice_text, compact_money, has, money, t
 
@@ -250,8 +250,8 @@ class Scenario:
 def _projection(res):
     """The scenario carried forward under the default projection assumptions (dip_model.analysis.projection);
     None when a projected year cannot be settled (the reason is in the projection page)."""
-    from ..errors import DipError
     from ..analysis.projection import project
+    from ..errors import DipError
     try:   # kept in the dataset's stage cache: the presentation mode rebuilds its figures on every step
         return res.data.cached("projection", res.params.digest(), lambda: project(res.data, res.params))
     except DipError:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .catalogue import Reference
-from ..data.dataset import DataSet, SCHEMES
+from ..data.dataset import SCHEMES, DataSet
 from ..errors import InputError, Problem
 from ..messages import Message
 from ..params import Params
+from .catalogue import Reference
 from .prepare import Prepared, lookup, resolve_groups
 from .rounding import count_half_up
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..data.dataset import DataSet, SCHEMES
-from .grouping import comprehensive_keys, core_keys, proc_classes
-from ..params import Params, per_scheme
-from .prepare import PreparedHistory, resolve_groups
+from ..data.dataset import SCHEMES, DataSet
 from ..messages import Message
+from ..params import Params, per_scheme
+from .grouping import comprehensive_keys, core_keys, proc_classes
+from .prepare import PreparedHistory, resolve_groups
 
 CAT_COLUMNS = ["group_id", "name", "group_type", "rw", "policy_factor", "rw_eff", "grassroots",
                "category", "tcm_standard", "n_history", "cv"]

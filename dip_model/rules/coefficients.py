@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalogue import category_keys
-from ..params import Params
 from ..messages import Message
+from ..params import Params
+from .catalogue import category_keys
 
 
 def year_levels(hospitals: pd.DataFrame, year: int, p: Params) -> pd.Series:

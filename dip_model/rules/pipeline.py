@@ -10,18 +10,28 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..data.dataset import SCHEMES, DataSet
+from ..messages import Message
+from ..params import Params, load_params
 from . import coefficients as coef
 from .assessment import assessment_coefficients
 from .budget import scheme_budget
-from .case_scores import (B_CORE, B_GRASSROOTS, B_SPECIAL, B_TCM, BUCKETS, CASE_TYPES, LOW, UNMATCHED, CaseScores,
-    score_cases)
-from .prepare import Prepared, prepare_cases, prepare_history
+from .case_scores import (
+    B_CORE,
+    B_GRASSROOTS,
+    B_SPECIAL,
+    B_TCM,
+    BUCKETS,
+    CASE_TYPES,
+    LOW,
+    UNMATCHED,
+    CaseScores,
+    score_cases,
+)
 from .catalogue import Reference, build_reference, catalogue_reports
-from ..data.dataset import SCHEMES, DataSet
 from .fund_balance import fund_balance
 from .hospital_data import with_overrides
-from ..messages import Message
-from ..params import Params, load_params
+from .prepare import Prepared, prepare_cases, prepare_history
 from .risk_sharing import Bands, apply_bands
 from .settlement import annual_scores, global_cap, point_value, score_fund, violation_split
 

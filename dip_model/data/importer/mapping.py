@@ -23,7 +23,6 @@ import pyarrow.compute as pc
 import yaml
 
 from ... import yamlio
-
 from ...errors import DipError
 from ...messages import Items, Message
 

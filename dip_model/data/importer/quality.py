@@ -11,10 +11,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..dataset import SCHEMES
-from ..schema import LEVEL_WORDS
 from ...messages import Message, Template, load
 from ...rules.grouping import assign_groups, core_keys
+from ..dataset import SCHEMES
+from ..schema import LEVEL_WORDS
 from .mapping import HOSPITAL_TARGETS, builtin
 
 OUTLIERS = "outliers.csv"

@@ -23,8 +23,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ...errors import DipError
-from ..cells import cell_text
 from ...messages import Message
+from ..cells import cell_text
 
 SNIFF_BYTES = 1 << 20          # bytes read to detect the encoding and the header line
 HEADER_SCAN = 20               # lines / rows searched for the header

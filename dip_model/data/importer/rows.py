@@ -14,12 +14,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ...errors import InputError
+from ...messages import Message, Template
 from ..dataset import SCHEMES
 from ..files import Raw
 from ..load import Ctx, as_mask, normalise
 from ..schema import CASE_COLS, CASES
-from ...errors import InputError
-from ...messages import Message, Template
 from .mapping import CASE_TARGETS, HOSPITAL_TARGETS, Plan
 from .quality import OUTLIERS, Stats, note_message, rule_at
 from .read import BadLine, Chunk, Source

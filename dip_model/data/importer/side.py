@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from ...errors import InputError
+from ...messages import Message
 from ..cells import as_text
 from ..load import Ctx, normalise, read_table
 from ..schema import CATALOGUE, FUND, FUND_MONEY, HOSPITALS
-from ...errors import InputError
-from ...messages import Message
 from .mapping import builtin, fold, per_value, value_key
 
 # side tables a user may give, with the headers recognised for them (besides the contract's own)

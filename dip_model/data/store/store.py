@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..dataset import DataSet
 from ...messages import Message, dump, load
 from ...params import DEFAULT_RULESET
+from ..dataset import DataSet
 from .database import Database, StoreError, _first, _ident, _now
 from .frames import _frame, _to_arrow
 from .scenarios import _read_scenario_yaml, _scenario_values, count_changes, scenario_yaml

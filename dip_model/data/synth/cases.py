@@ -6,8 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .calibration import (AGE_PROFILES, AUX, COST_GROWTH, FFS_RATIO, LEVEL_COST, LEVEL_PROC,
-                          LEVEL_TRANSFER, MIX_MU, MIX_P, MIX_SD, MONTH_WEIGHT, YEAR)
+from .calibration import (
+    AGE_PROFILES,
+    AUX,
+    COST_GROWTH,
+    FFS_RATIO,
+    LEVEL_COST,
+    LEVEL_PROC,
+    LEVEL_TRANSFER,
+    MIX_MU,
+    MIX_P,
+    MIX_SD,
+    MONTH_WEIGHT,
+    YEAR,
+)
 from .hospitals import hospital_choice
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .calibration import (CLASS_ZH, CLASSES, CORE_MIN_CASES, COST_GROWTH, CV_MONITOR, HISTORY_YEARS, LEVELS,
-                          REIMB_LEVEL)
+from .calibration import CLASS_ZH, CLASSES, CORE_MIN_CASES, COST_GROWTH, CV_MONITOR, HISTORY_YEARS, LEVELS, REIMB_LEVEL
 
 
 def history_catalogue(years: dict, ctx: dict, rng) -> pd.DataFrame:
