@@ -4,6 +4,9 @@ the data and parameter fingerprints, the parameter file and the command that rep
 
     from dip_model.report import Scenario, build
     payload = build(Scenario(res, base, name="…"), "pdf")
+
+Imports: the top level of dip_model, rules, data, the public API and analysis; nothing from cli.
+browser.py uses the standard library only (the set-up script loads it before anything is installed).
 """
 from __future__ import annotations
 
