@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 import dip_model  # noqa: E402
 from dip_model.rules import pipeline as engine  # noqa: E402
-from dip_model.analysis.montecarlo import case_level_draw, draw_inputs, make_context, run_montecarlo, settle_draw
+from dip_model.analysis.montecarlo import (  # noqa: E402
+    case_level_draw, draw_inputs, make_context, run_montecarlo, settle_draw)
 from dip_model.analysis.uncertainty import load_uncertainty  # noqa: E402
 
 

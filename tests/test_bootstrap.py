@@ -60,7 +60,7 @@ def pip_calls(runner):
 
 
 def lines(capsys):
-    return [l for l in capsys.readouterr().out.splitlines() if l.strip()]
+    return [line for line in capsys.readouterr().out.splitlines() if line.strip()]
 
 
 # ---------------------------------------------------------------- c. the stamp
@@ -233,7 +233,7 @@ def test_probe_and_runner_on_this_machine(capsys):
 
 def readme_commands():
     top = (ROOT / "README.md").read_text(encoding="utf-8").split("\n---\n", 1)[0]
-    return [l.strip() for l in top.splitlines() if l.startswith("    ") and l.strip()]
+    return [line.strip() for line in top.splitlines() if line.startswith("    ") and line.strip()]
 
 
 def test_readme_opens_with_the_two_launcher_commands():
@@ -244,8 +244,8 @@ def test_readme_opens_with_the_two_launcher_commands():
 
 def test_ci_runs_exactly_the_readme_test_command():
     text = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    steps = [l.strip() for l in text.splitlines()
-             if l.strip() and not l.startswith("#") and not l.startswith(("set ", "cd "))]
+    steps = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd "))]
     assert steps == ["exec " + readme_commands()[1].split("#")[0].strip()]
     assert "apt-get" not in text and 'cd "$(dirname "$0")/.."' in text
 

@@ -247,7 +247,7 @@ def test_excel_and_parquet(tmp_path):
     """XLSX (with a title line above the header, real dates and serials) and Parquet (typed columns)
     give the same cases as the CSV."""
     csv = _write(tmp_path / "e.csv", EXPORT, "utf-8")
-    ref = run_import([csv], tmp_path / "ref")
+    run_import([csv], tmp_path / "ref")                  # the CSV path, read back below
     df = pd.read_csv(csv, dtype=str, keep_default_na=False, on_bad_lines="skip")
     df = df[df["结算ID"] != ""]
     typed = df.copy()

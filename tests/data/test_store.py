@@ -36,8 +36,8 @@ def assert_same_data(a: dip_model.DataSet, b: dip_model.DataSet) -> None:
             continue
         assert list(x.dtypes.astype(str)) == list(y.dtypes.astype(str)), key
         pd.testing.assert_frame_equal(x, y, check_exact=True, obj=key)
-        for col in x.columns[x.dtypes == object]:       # str/None objects, not other values
-            assert [type(v) for v in x[col]] == [type(v) for v in y[col]], (key, col)
+        for col in x.columns[x.dtypes == np.dtype("O")]:    # str/None objects, not other values
+            assert all(type(a) is type(b) for a, b in zip(x[col], y[col], strict=True)), (key, col)
         for block in y._mgr.blocks:                     # owned memory, not Arrow's read-only view
             assert not isinstance(block.values, np.ndarray) or block.values.flags.writeable, key
     assert (a.version, a.warnings) == (b.version, b.warnings)
