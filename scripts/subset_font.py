@@ -26,7 +26,7 @@ SUBSCRIPTS = {**{chr(0x2080 + d): str(d) for d in range(10)}, "\u208b": "\u2212"
               "\u2098": "m", "\u2090": "a", "\u2091": "e", "\u2093": "x", "\u2099": "n", "\u209c": "t"}
 SUB_SCALE, SUB_DROP = 0.62, -0.14                     # of the em
 FILE_STEM = "DIPNotoSansSC"
-# texts the product prints: UI catalogues, rule set, articles, messages, and the literals of the core
+# texts the product prints: UI and report catalogues, rule set, articles, messages, and the literals of the core
 TEXT_GLOBS = ("ui/locales/**/*.yaml", "dip_model/**/*.yaml", "dip_model/**/*.py")
 RANGES = ((0x20, 0x7E), (0xA0, 0x17F), (0x2010, 0x205E), (0x2070, 0x209F), (0x20A0, 0x20BF), (0x2100, 0x218F),
           (0x2190, 0x21FF), (0x2200, 0x22FF), (0x2460, 0x24FF), (0x2500, 0x25FF), (0x2600, 0x26FF),

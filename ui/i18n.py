@@ -1,9 +1,23 @@
 """Dictionary catalogs for the two languages; `t(key, **kw)` reads the session's language."""
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 from dip_model.messages import Localisable, localise
-from dip_model.report.labels import LANGS, catalog  # noqa: F401  (one reader of ui/locales for app and exports)
+from dip_model.report import labels
+from dip_model.report.labels import LANGS  # noqa: F401  (the languages of app and exports alike)
 from dip_model.report.labels import money as _money
+
+LOCALES = Path(__file__).resolve().parent / "locales"
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict:
+    """The texts of charts and exports (dip_model/report/locales, read by dip_model.report.labels) and the
+    dashboard's own (ui/locales/<lang>/*.yaml) in one catalog; a key defined twice, in two files or in
+    both places, is refused."""
+    return labels.read_folder(LOCALES / lang, f"ui/locales/{lang}", labels.catalog(lang))
 
 
 def current_lang() -> str:

@@ -1,6 +1,7 @@
-"""Texts of charts and exports in Chinese or English. They are the dashboard's own catalogs
-(ui/locales/<lang>/*.yaml), read as plain YAML, so a label reads the same on screen, in a slide and in
-a workbook; dip_model never imports the dashboard."""
+"""Texts of charts and exports in Chinese or English: dip_model's own catalogue
+(dip_model/report/locales/<lang>/*.yaml), read as plain YAML. The dashboard reads the same catalogue
+under its own (ui/i18n.py), so a label reads the same on screen, in a slide and in a workbook; dip_model
+never imports the dashboard."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -10,27 +11,32 @@ from .. import yamlio
 from ..errors import DipError
 from ..messages import Items, Message
 
-LOCALES = Path(__file__).resolve().parents[2] / "ui" / "locales"
+LOCALES = Path(__file__).resolve().parent / "locales"
 LANGS = ("zh", "en")
 
 
-@lru_cache(maxsize=None)
-def catalog(lang: str) -> dict:
-    """Every catalog file of a language (one per page or area), merged; a key defined twice is refused."""
-    if lang not in LANGS:
-        raise DipError(Message("labels_unknown_lang", got=repr(lang)))
-    folder = LOCALES / lang
+def read_folder(folder: Path, shown: str, into: dict | None = None) -> dict:
+    """Every catalog file of a folder (one per page or area) merged over a copy of `into`; a key defined
+    twice, in two files or in a file and `into`, is refused. `shown` names the folder in an error."""
     if not folder.is_dir():
-        raise DipError(Message("labels_missing", folder=folder.name))
-    out: dict = {}
+        raise DipError(Message("labels_missing", folder=shown))
+    out: dict = dict(into or {})
     for path in sorted(folder.glob("*.yaml")):
         with open(path, encoding="utf-8") as f:
             part = yamlio.safe_load(f) or {}
         clash = set(out) & set(part)
         if clash:
-            raise DipError(Message("labels_clash", file=path.name, keys=Items(sorted(clash))))
+            raise DipError(Message("labels_clash", file=f"{shown}/{path.name}", keys=Items(sorted(clash))))
         out.update(part)
     return out
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict:
+    """The report texts of a language, every file merged; a key defined twice is refused."""
+    if lang not in LANGS:
+        raise DipError(Message("labels_unknown_lang", got=repr(lang)))
+    return read_folder(LOCALES / lang, f"dip_model/report/locales/{lang}")
 
 
 def t(key: str, lang: str = "zh", **kw) -> str:
