@@ -65,7 +65,10 @@ def to_png(figs, width: int = 1400, height: int = 700, scale: float = 1.5,
     if not specs:
         return []
     browser = browser_or_error()
-    conf = str(fonts.fontconfig_file()) if fontconfig is True and fonts.uses_fontconfig() else (fontconfig or None)
+    if fontconfig is True:          # the project's file where the browser reads fontconfig, else nothing
+        conf = str(fonts.fontconfig_file()) if fonts.uses_fontconfig() else None
+    else:
+        conf = fontconfig or None
     out: dict = {}
 
     def run():                      # a thread of its own: the caller may already run an event loop

@@ -19,7 +19,7 @@ from dip_model.report.render import to_png
 from dip_model.report.statements import statements_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
-TEXTS = ("ui/locales/**/*.yaml", "dip_model/rulesets/**/*.yaml", "dip_model/**/*.py")
+TEXTS = ("ui/locales/**/*.yaml", "dip_model/**/*.yaml", "dip_model/**/*.py")  # as scripts/subset_font.py
 
 
 def _gb2312() -> set[str]:
@@ -140,6 +140,23 @@ def test_a_chart_image_draws_chinese_glyphs_without_any_system_font(no_fonts):
     # ... the bundled font draws each its own characters, and not as boxes
     assert np.abs(_title_strip(ours[0]) - _title_strip(ours[1])).sum() > 255 * 200
     assert np.abs(_title_strip(ours[0]) - _title_strip(boxes[0])).sum() > 255 * 200
+
+
+def test_the_default_fontconfig_sets_nothing_where_the_browser_does_not_read_fontconfig(monkeypatch):
+    """Windows and macOS: the default (True) means no FONTCONFIG_FILE, not the value True (which os.environ
+    refuses, so every chart image failed there)."""
+    from dip_model.report import render
+    seen = []
+
+    async def fake_render(specs, browser, conf):
+        seen.append(conf)
+        return [render.PNG_SIGNATURE] * len(specs)
+
+    monkeypatch.setattr(render.fonts, "uses_fontconfig", lambda: False)
+    monkeypatch.setattr(render, "browser_or_error", lambda: "browser")
+    monkeypatch.setattr(render, "_render", fake_render)
+    assert to_png([_figure("a")]) == [render.PNG_SIGNATURE]
+    assert seen == [None]
 
 
 def _embedded_fonts(reader: PdfReader) -> set[str]:
