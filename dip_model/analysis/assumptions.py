@@ -53,7 +53,9 @@ class Assumptions:
 
     def volume_growth(self, level: str, year: int) -> float:
         key = str(level) if str(level) in LEVELS else "other"
-        return float(self.at(f"volume_growth.{key}", year))
+        g = self.at(f"volume_growth.{key}", year)
+        assert g is not None            # validate_assumptions: a number or a non-empty per-year list
+        return g
 
     def with_values(self, changes: Mapping) -> "Assumptions":
         return load_assumptions(changes, base=self)

@@ -25,6 +25,7 @@ the cost rest is measured at the data's volumes; the A-23 metrics (CMI, age shar
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 
@@ -38,9 +39,11 @@ from ..rules.case_scores import (
     LOW,
     SPECIAL,
     UNMATCHED,
+    CaseScores,
     score_cases,
 )
 from ..rules.pipeline import PARTS, Aggregates, CaseStage
+from ..rules.prepare import Prepared
 
 MONEY = ("cost", "ffs", "self_pay", "other")
 N_TYPES = len(CASE_TYPES)
@@ -241,5 +244,7 @@ def light_stage(stage: CaseStage, agg: Aggregates | None = None) -> CaseStage:
     """A copy of a case stage holding only what engine.settle reads (no per-case arrays), to send to the
     workers of a parallel run: the reference without its per-history-row groups, the encoding's notes."""
     from types import SimpleNamespace
-    return replace(stage, prep=SimpleNamespace(warnings=list(stage.prep.warnings or [])), scores=None,
+    # stand-ins, not a Prepared and CaseScores: settle reads only prep.warnings, and never the scores
+    prep = cast(Prepared, SimpleNamespace(warnings=list(stage.prep.warnings or [])))
+    return replace(stage, prep=prep, scores=cast(CaseScores, None),
                    ref=replace(stage.ref, history_groups=None), agg=agg if agg is not None else stage.agg)

@@ -33,7 +33,7 @@ def category_order(cats) -> list:
     return sorted(set(map(str, cats)), key=key)
 
 
-def _case_categories(stage) -> np.ndarray:
+def _case_categories(stage) -> tuple[np.ndarray, np.ndarray]:
     """Integer code of each case's hospital category for the year, and the category names."""
     names = np.asarray(category_order(stage.categories), dtype=object)
     code_of_hosp = pd.Index(names).get_indexer(stage.categories.astype(str))

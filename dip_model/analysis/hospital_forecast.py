@@ -119,12 +119,22 @@ def extrapolation_sd(data: DataSet, shares_city: np.ndarray, months: int, unc: U
 class Components:
     """One scheme of the hospital: year-to-date (y) and months-to-come (r) sums, and its coefficients."""
     scheme: str
-    S_y: float; S_r: float; S_cost_r: float          # annual scores (× K, A-34.1); cost-proportional part
-    cost_y: float; cost_r: float; ffs_y: float; ffs_r: float
+    S_y: float                                       # annual scores (× K, A-34.1)
+    S_r: float
+    S_cost_r: float                                  # cost-proportional part of S_r
+    cost_y: float
+    cost_r: float
+    ffs_y: float
+    ffs_r: float
     self_other_r: float
-    prepaid_y: float; S_month_r: float               # pre-paid in months 1…m (A-32); score of months to come
-    a: float; share: float; pvb: float               # assessment coefficient (K-9), 8 % share, budget PV
-    violation: float; cap_share: float; no_sharing: bool
+    prepaid_y: float                                 # pre-paid in months 1…m (A-32)
+    S_month_r: float                                 # score of months to come
+    a: float                                         # assessment coefficient (K-9)
+    share: float                                     # 8 % share
+    pvb: float                                       # budget PV
+    violation: float
+    cap_share: float
+    no_sharing: bool
     total_score_city: float                          # ΣS of the scheme (A-34.2), for the volume driver
 
 
@@ -392,9 +402,9 @@ def forecast(data: DataSet, params: Params | dict | str | None, hospital_id: str
         if s not in comps:
             continue
         hs = 2 * h + si
-        for k in range(12):
-            monthly.append({"scheme": s, "month": k + 1, "actual": k < m, "cases": float(new.monthly_count[hs, k]),
-                            "prepaid": float(months_tab.loc[s, f"{k + 1:02d}"]), "share": float(shares[si, k])})
+        for mo in range(12):
+            monthly.append({"scheme": s, "month": mo + 1, "actual": mo < m, "cases": float(new.monthly_count[hs, mo]),
+                            "prepaid": float(months_tab.loc[s, f"{mo + 1:02d}"]), "share": float(shares[si, mo])})
     return HospitalForecast(hospital_id, str(data.hospitals["name"].iloc[h]), m, int(ys.prep.year), pv_used, seas,
                             {s: float(f[SCHEMES.index(s)]) for s in comps}, sd_v, sd_src, comps, res, summary,
                             _drivers(comps, pv_used, p), pd.DataFrame(monthly), draws)

@@ -57,7 +57,7 @@ def map_tasks(fn: Callable, items: Iterable, shared=None, *, scheduler: str = "t
     n = workers or default_workers()
     parts = batches(items, 1 if scheduler == "sync" else n * tasks_per_worker)
     tasks = [delayed(_run_batch)(fn, shared, b) for b in parts]
-    kw = {"scheduler": scheduler}
+    kw: dict[str, str | int] = {"scheduler": scheduler}
     if scheduler != "sync":
         kw["num_workers"] = n
     done = dask.compute(*tasks, **kw)

@@ -83,6 +83,7 @@ def next_fund(summary: dict, a: Assumptions, year: int, revenue_shock: float = 0
             g_r = v["revenue_growth"] if v["revenue_growth"] is not None else 0.0   # keep the data year's g_R
         g_r += revenue_shock
         g_o = a.at("other_lines_growth", year)
+        assert g_o is not None          # validate_assumptions: a number or a non-empty per-year list
         rows.append({"scheme": s, "prior_expenditure": v["fund_expenditure"], "prior_revenue": r_t,
                      "revenue": r_t * (1.0 + g_r), "revenue_growth": g_r,
                      "prior_adjustment_fund": v["adjustment_fund"],
@@ -170,8 +171,10 @@ def project(data: DataSet, params: Params | dict | str | None = None,
             growth = np.minimum(growth, float(cap))
         growth = np.maximum(growth, MIN_GROWTH)
         volume = volume * (1.0 + growth)
-        cost_f *= 1.0 + a.at("cost_growth", year) + _shock(shocks, "cost", year)
-        drift += a.at("ratio_drift", year)
+        g_c, d_r = a.at("cost_growth", year), a.at("ratio_drift", year)
+        assert g_c is not None and d_r is not None      # validate_assumptions: numbers or non-empty lists
+        cost_f *= 1.0 + g_c + _shock(shocks, "cost", year)
+        drift += d_r
         fund = next_fund(res.summary, a, year, _shock(shocks, "revenue", year))   # E₋₁ = last year's spending
         try:
             res = settle(data, scale_stage(st, volume, cost_f, drift), p_later, fund=fund)

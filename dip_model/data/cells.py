@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -176,10 +177,10 @@ def _numpy(a: pa.Array) -> np.ndarray:
 # ---------------------------------------------------------------- one column
 @dataclass
 class _Conv:
-    values: object                  # numpy array or Series, before defaults
+    values: np.ndarray | pd.Series | None   # before defaults; None: a text column not given (_absent)
     bad: np.ndarray                 # present but unusable
     missing: np.ndarray             # absent (empty cell)
-    raw: object                     # the text, for messages: Series or function of the row
+    raw: pd.Series | Callable[[int], object] | None   # the text, for messages: Series or function of the row
 
 
 _KIND_MSG = {"float": "not_a_number", "int": "not_whole", "bool": "not_yes_no", "date": "not_date"}
@@ -259,6 +260,7 @@ def _few_distinct(a: pa.Array, sample: int = 65536) -> bool:
 def _finish_int(c: _Conv, col: Col) -> _Conv:
     """For int columns, a fraction is bad too."""
     if col.kind == "int":
+        assert c.values is not None     # numbers are converted to an array (only text may be absent)
         frac = ~np.isnan(c.values) & (c.values != np.round(c.values))
         c.values = np.where(frac, np.nan, c.values)
         c.bad = c.bad | frac
@@ -267,6 +269,7 @@ def _finish_int(c: _Conv, col: Col) -> _Conv:
 
 def _words(c: _Codes, col: Col) -> _Conv:
     """Map accepted spellings to canonical values; an unknown one is kept as written."""
+    assert col.words is not None        # called only for columns of known words
     canon = [None if u is None else col.words.get(u.lower(), _BAD) for u in c.uniq]
     bad = c.per_row((w is _BAD for w in canon), False, bool)
     out = [u if w is _BAD else w for u, w in zip(c.uniq, canon)]
@@ -288,7 +291,7 @@ def convert_column(col: Col, s, n: int) -> tuple[pd.Series, np.ndarray, list[tup
         return _fill(col, c), c.missing, []
     c = _convert(s, col)
     del s
-    found = []
+    found: list[tuple[np.ndarray, Template, pd.Series | Callable[[int], object] | None, bool]] = []
     if col.need:
         found.append((c.missing, Template("missing_value"), None, False))
     msg = _unknown_msg(col) if col.words else Template(_KIND_MSG.get(col.kind, "bad_value"))
@@ -319,6 +322,7 @@ def _absent(col: Col, n: int) -> _Conv:
 
 
 def _unknown_msg(col: Col) -> Template:
+    assert col.words is not None        # called only for columns of known words
     known = Items(sorted(set(col.words.values())))
     return Template(_UNKNOWN_MSG.get(col.name, "unknown_value"), known=known)
 
@@ -328,11 +332,13 @@ def _fill(col: Col, c: _Conv) -> pd.Series:
     k = col.kind
     if k in ("float", "int"):
         v = c.values
+        assert v is not None            # numbers are an array even when absent (_absent)
         if col.default is not None:
             v = np.where(np.isnan(v), col.default, v)
         return pd.Series(v, dtype="float64", copy=False) if k == "float" else \
             pd.Series(np.nan_to_num(v), dtype="int64")
     if k == "bool":
+        assert c.values is not None     # yes/no is an array even when absent (_absent)
         v = np.where(np.isnan(c.values), bool(col.default), c.values)
         return pd.Series(v.astype(bool), copy=False)
     if k == "date":
@@ -346,6 +352,7 @@ def _fill(col: Col, c: _Conv) -> pd.Series:
         if isinstance(v, pd.Series):
             v = v.to_numpy(dtype=object, na_value=None)
         return pd.Series(v, dtype=object, copy=False)
+    assert isinstance(c.values, pd.Series)  # other text: a str Series (str_series)
     s = c.values.reset_index(drop=True)
     return s.fillna(col.default) if col.default is not None else s
 

@@ -45,7 +45,7 @@ def load_data(path) -> DataSet:
     return DataSet(hospitals=t["hospitals"], cases=t["cases"], fund=t["fund"],
                    catalogue=t.get("catalogue"), group_level_costs=t.get("group_level_costs"),
                    history=t.get("history"), aux=t.get("aux"), source=str(path),
-                   version=ctx.digest.hexdigest(), warnings=list(ctx.warnings))
+                   version=ctx.digest, warnings=list(ctx.warnings))
 
 
 def folder_version(path) -> str:
@@ -65,7 +65,7 @@ class Ctx:
     files: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)      # Messages
-    digest: object = None           # sha256 over the files' names and bytes
+    digest: str = ""                # sha256 over the files' names and bytes (hex)
 
     def problem(self, file, message: Message, row=None, column=None):
         self.problems.append(Problem(file, message, row=row, column=column))
@@ -112,7 +112,7 @@ def _check(folder: Path) -> Ctx:
             del raw                 # the text columns are freed before the next file is read
             memory_pool().release_unused()
         _cross_check(ctx)
-        ctx.digest = digest.result()
+        ctx.digest = digest.result().hexdigest()
     return ctx
 
 

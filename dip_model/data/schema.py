@@ -29,7 +29,7 @@ class Col:
     name: str
     kind: str                       # text | opt (object str/None) | float | int | bool | date
     need: bool = False              # the column must exist and every row must have a value
-    default: object = None          # fills missing cells (None: NaN / NaT / None)
+    default: bool | float | str | None = None   # fills missing cells (None: NaN / NaT / None)
     words: dict | None = None       # accepted values, lower-case alias -> canonical
     strict: bool = True             # unknown word: problem (True) or warning (False)
     low: str = ""                   # "" | "nonneg" | "positive"

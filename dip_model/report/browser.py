@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 ENV = ("DIP_BROWSER", "BROWSER_PATH")     # a user's choice wins (BROWSER_PATH is kaleido's own name)
@@ -32,7 +33,7 @@ def _executable(path: str | os.PathLike | None) -> str | None:
     return str(p) if p.is_file() and (os.name == "nt" or os.access(p, os.X_OK)) else None
 
 
-def candidates(system: str | None = None, environ: dict | None = None) -> list[str]:
+def candidates(system: str | None = None, environ: Mapping[str, str] | None = None) -> list[str]:
     """Every place looked at, in order, for this operating system."""
     system = system or platform.system()
     env = os.environ if environ is None else environ
@@ -47,7 +48,7 @@ def candidates(system: str | None = None, environ: dict | None = None) -> list[s
     return [p for p in found if p] + list(LINUX_PATHS)
 
 
-def find_browser(environ: dict | None = None) -> str | None:
+def find_browser(environ: Mapping[str, str] | None = None) -> str | None:
     """The browser's executable, or None: DIP_BROWSER (or BROWSER_PATH) first, then the usual places."""
     env = os.environ if environ is None else environ
     for key in ENV:

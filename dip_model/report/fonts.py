@@ -83,11 +83,13 @@ def system_font() -> CjkFont | None:
         reg = _fc_match(family)
         if reg and family.lower() in reg[2].lower() and Path(reg[0]).is_file():
             bold = _fc_match(f"{family}:bold")
-            ok = bold and family.lower() in bold[2].lower() and Path(bold[0]).is_file()
-            return CjkFont(reg[0], bold[0] if ok else reg[0], reg[1], bold[1] if ok else reg[1])
-    for reg, bold, idx, bidx in system_paths():
-        if Path(reg).is_file():
-            return CjkFont(reg, bold if Path(bold).is_file() else reg, idx, bidx if Path(bold).is_file() else idx)
+            if bold and family.lower() in bold[2].lower() and Path(bold[0]).is_file():
+                return CjkFont(reg[0], bold[0], reg[1], bold[1])
+            return CjkFont(reg[0], reg[0], reg[1], reg[1])
+    for reg_path, bold_path, idx, bidx in system_paths():
+        if Path(reg_path).is_file():
+            ok = Path(bold_path).is_file()
+            return CjkFont(reg_path, bold_path if ok else reg_path, idx, bidx if ok else idx)
     return None
 
 

@@ -36,7 +36,7 @@ def key_figures(doc: Doc, sc: Scenario) -> None:
     doc.heading(t("rep_key_figures", L))
     header, rows = sc.key_figure_table()
     n = len(header) - 2
-    doc.table(header, rows, [19, 7] + [(100 - 26) / n] * n, size=11.5, aligns=["L", "L"] + ["R"] * n)
+    doc.data_table(header, rows, [19, 7] + [(100 - 26) / n] * n, size=11.5, aligns=["L", "L"] + ["R"] * n)
 
 
 def param_changes(doc: Doc, sc: Scenario) -> None:
@@ -47,9 +47,9 @@ def param_changes(doc: Doc, sc: Scenario) -> None:
     if not changes:
         doc.para(t("rep_no_param_changes", L), size=13)
         return
-    doc.table([t("rep_col_param", L), t("rep_col_baseline", L), t("rep_col_current", L), t("rep_col_article", L)],
-              [[f"{c['label']}\n{c['path']}", c["old"], c["new"], c["article"]] for c in changes],
-              [34, 28, 28, 10], size=11)
+    doc.data_table([t("rep_col_param", L), t("rep_col_baseline", L), t("rep_col_current", L), t("rep_col_article", L)],
+                   [[f"{c['label']}\n{c['path']}", c["old"], c["new"], c["article"]] for c in changes],
+                   [34, 28, 28, 10], size=11)
     doc.ln(4)
     doc.para(t("rep_col_quote", L), size=14, bold=True)
     doc.ln(1)
@@ -75,11 +75,12 @@ def interpretations(doc: Doc, sc: Scenario) -> None:
     doc.add_page()
     doc.heading(t("rep_interpretations", L))
     rows = sc.interpretations()
-    doc.table([t("rep_col_id", L), t("rep_col_question", L), t("rep_col_article", L), t("rep_col_choice", L),
-               t("rep_col_default", L)],
-              [[r["id"], r["label"], r["article"], r["choice"] + (f"（{t('rep_changed_mark', L)}）" if r["changed"] else ""),
-                r["default"]] for r in rows],
-              [7, 40, 12, 22, 19], size=11, bold_rows={i for i, r in enumerate(rows) if r["changed"]})
+    doc.data_table([t("rep_col_id", L), t("rep_col_question", L), t("rep_col_article", L), t("rep_col_choice", L),
+                    t("rep_col_default", L)],
+                   [[r["id"], r["label"], r["article"],
+                     r["choice"] + (f"（{t('rep_changed_mark', L)}）" if r["changed"] else ""), r["default"]]
+                    for r in rows],
+                   [7, 40, 12, 22, 19], size=11, bold_rows={i for i, r in enumerate(rows) if r["changed"]})
 
 
 def hospital_columns(sc: Scenario) -> list[str]:
@@ -102,8 +103,8 @@ def hospitals(doc: Doc, sc: Scenario) -> None:
     doc.heading(t("rep_appendix_hospitals", L))
     doc.para(t("rep_unit_note", L, unit=t("hb_unit_yuan", L)), size=10, colour=GREY)
     doc.ln(1)
-    doc.table(hospital_columns(sc), hospital_rows(sc), [8, 17, 9, 7, 10, 8, 9, 12, 12, 10], size=9,
-              aligns=["L", "L", "L", "R", "R", "R", "L", "R", "R", "R"])
+    doc.data_table(hospital_columns(sc), hospital_rows(sc), [8, 17, 9, 7, 10, 8, 9, 12, 12, 10], size=9,
+                   aligns=["L", "L", "L", "R", "R", "R", "L", "R", "R", "R"])
 
 
 def appendix_params(doc: Doc, sc: Scenario, fmt: str, out_name: str | None) -> None:
@@ -115,10 +116,11 @@ def appendix_params(doc: Doc, sc: Scenario, fmt: str, out_name: str | None) -> N
     doc.ln(3)
     doc.para(f"{t('rep_params_file', L)} — {sc.params_file}", size=12, bold=True)
     doc.para(sc.params_yaml(), size=10, h=4.6)
-    if sc.base is not None:
+    base_yaml = sc.baseline_yaml()                  # None without a baseline
+    if base_yaml is not None:
         doc.ln(2)
         doc.para(f"{t('rep_baseline_file', L)} — {sc.baseline_file}", size=12, bold=True)
-        doc.para(sc.baseline_yaml(), size=10, h=4.6)
+        doc.para(base_yaml, size=10, h=4.6)
 
 
 def build_pdf(sc: Scenario, out_name: str | None = None, pngs: list[bytes] | None = None) -> bytes:

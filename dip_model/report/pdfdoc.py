@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from fpdf import FPDF, FontFace
@@ -118,9 +119,9 @@ class Doc(FPDF):
             self.set_text_color(*INK)
             self.multi_cell(0, size * 0.55, v, wrapmode=wrap_for(v), new_x="LMARGIN", new_y="NEXT", align="L")
 
-    def table(self, header: list[str], rows: list[list[str]], widths: list[float], size: float = 10,
-              aligns: list[str] | None = None, line_height: float | None = None, bold_rows: set | None = None,
-              padding=(1.2, 1.5)) -> None:
+    def data_table(self, header: list[str], rows: list[list[str]], widths: Sequence[float], size: float = 10,
+                   aligns: list[str] | None = None, line_height: float | None = None, bold_rows: set | None = None,
+                   padding=(1.2, 1.5)) -> None:
         """A table over the page width (widths in fractions), header repeated on every page."""
         self.set_font("cjk", "", size)
         aligns = aligns or ["L"] * len(header)

@@ -104,7 +104,9 @@ def chunks(items: list, n: int) -> list[list]:
 
 def text_pages(texts: list[tuple[str, str]], per_page: int = 900) -> list[list[tuple[str, str]]]:
     """(heading, text) items packed into slides of about per_page characters; a long text is split."""
-    pages, cur, size = [], [], 0
+    pages: list[list[tuple[str, str]]] = []
+    cur: list[tuple[str, str]] = []
+    size = 0
     for head, text in texts:
         text = text.strip()
         while text:
@@ -143,11 +145,12 @@ def build_pptx(sc: Scenario, out_name: str | None = None, pngs: list[bytes] | No
     text_box(s, MARGIN, Inches(3.6), W - 2 * MARGIN, Inches(3.4),
              [(f"{k}{colon}{v}", 13 if k == t("rep_command", L) else 16, False, GREY if k == t("rep_command", L) else INK)
               for k, v in pairs])
+    base_yaml = sc.baseline_yaml()                  # None without a baseline
     notes = s.notes_slide.notes_text_frame
     notes.text = "\n".join([f"{k}{colon}{v}" for k, v in pairs]
                            + ["", f"{t('rep_params_file', L)} ({sc.params_file}):", sc.params_yaml()]
-                           + ([f"{t('rep_baseline_file', L)} ({sc.baseline_file}):", sc.baseline_yaml()]
-                              if sc.base is not None else []))
+                           + ([f"{t('rep_baseline_file', L)} ({sc.baseline_file}):", base_yaml]
+                              if base_yaml is not None else []))
 
     # key figures
     s = new_slide(prs, t("rep_key_figures", L))
@@ -186,17 +189,17 @@ def build_pptx(sc: Scenario, out_name: str | None = None, pngs: list[bytes] | No
               t("rep_col_default", L)], rows, [7, 42, 12, 21, 18], size=12)
 
     # appendix: hospitals, then the parameter file and the command
-    head = hospital_columns(sc)
+    columns = hospital_columns(sc)
     for part in chunks(hospital_rows(sc), 15):
         s = new_slide(prs, t("rep_appendix_hospitals", L))
-        table(s, head, part, [8, 18, 9, 7, 10, 8, 9, 12, 12, 10], size=12,
+        table(s, columns, part, [8, 18, 9, 7, 10, 8, 9, 12, 12, 10], size=12,
               aligns=["L", "L", "L", "R", "R", "R", "L", "R", "R", "R"])
     s = new_slide(prs, t("rep_appendix_params", L))
     text_box(s, MARGIN, BODY_TOP, W - 2 * MARGIN, H - BODY_TOP - Inches(0.3),
              [(f"{k}{colon}{v}", 15, False, INK) for k, v in pairs[1:]] + [(t("rep_command_note", L), 13, False, GREY)])
     yamls = [(f"{t('rep_params_file', L)} — {sc.params_file}", sc.params_yaml())]
-    if sc.base is not None:
-        yamls.append((f"{t('rep_baseline_file', L)} — {sc.baseline_file}", sc.baseline_yaml()))
+    if base_yaml is not None:
+        yamls.append((f"{t('rep_baseline_file', L)} — {sc.baseline_file}", base_yaml))
     for head_text, text in yamls:
         for part in chunks(text.splitlines(), 24):
             s = new_slide(prs, head_text)

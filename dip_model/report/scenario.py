@@ -15,8 +15,9 @@ import yaml
 from .. import __version__
 from ..params import Params, load_params
 from ..rules.articles import quote
+from ..rules.pipeline import Results
 from . import charts
-from .labels import band_text, choice_text, compact_money, has, money, t
+from .labels import band_text, choice_text, compact_money, has, t
 
 FORMATS = ("pptx", "pdf", "xlsx")
 # key figures per scheme: (summary key, kind, article, label key)
@@ -37,8 +38,8 @@ INTERPRETATIONS = [f"I-{i}" for i in range(1, 14)]
 class Scenario:
     """A scenario to export: its results, the baseline's (None = compare with nothing), how to name them,
     and the arguments of the command that reproduces the export."""
-    res: object                                  # dip_model.Results
-    base: object | None = None                   # the baseline's Results
+    res: Results
+    base: Results | None = None                  # the baseline's
     name: str | None = None
     base_name: str | None = None
     lang: str = "zh"
@@ -156,12 +157,10 @@ class Scenario:
             if self.base is not None:
                 header += [t("rep_col_baseline", L), t("rep_col_change", L)]
         out = []
-        for key, _, article, _ in KEY_FIGURES:
-            line = None
+        for key, _, article, label in KEY_FIGURES:
+            line = [t(label, L), article]
             for s in self.schemes:
                 r = next(x for x in rows if x["scheme"] == s and x["key"] == key)
-                if line is None:
-                    line = [r["label"], article]
                 line += [r["current_text"]] + ([r["baseline_text"], r["change_text"]] if self.base is not None else [])
             out.append(line)
         return header, out

@@ -97,18 +97,18 @@ def statement_page(doc: Doc, sc: Scenario, hospital_id: str) -> None:
     n = len(schemes)
     vw = 21 if n == 2 else 26
     doc.para(t("stm_section_cases", L), size=13, bold=True, h=7)
-    doc.table([t("stm_col_item", L), t("stm_col_article", L)] + heads, cases, [100 - 14 - vw * n, 14] + [vw] * n,
-              size=10.5, aligns=["L", "L"] + ["R"] * n, padding=(0.7, 1.5), line_height=4.9)
+    doc.data_table([t("stm_col_item", L), t("stm_col_article", L)] + heads, cases, [100 - 14 - vw * n, 14] + [vw] * n,
+                   size=10.5, aligns=["L", "L"] + ["R"] * n, padding=(0.7, 1.5), line_height=4.9)
     doc.ln(2)
     doc.para(t("stm_section_settlement", L), size=13, bold=True, h=7)
     doc.para(t("stm_units", L), size=9.5, colour=GREY, h=4.5)
     item_w = 21 if L == "zh" else 30                 # English step names are longer
     widths = [item_w, 16, 100 - item_w - 16 - vw * n] + [vw] * n
     fw = (doc.w - doc.l_margin - doc.r_margin) * widths[2] / 100 - 3.5
-    doc.table([t("stm_col_item", L), t("stm_col_article", L), t("stm_col_formula", L)] + heads,
-              [[r[0], r[1], doc.fit(_short(r[2]), fw, 10 if L == "zh" else 9.5)] + r[3:] for r in settle], widths,
-              size=10 if L == "zh" else 9.5, aligns=["L", "L", "L"] + ["R"] * n, bold_rows=bold, padding=(0.7, 1.5),
-              line_height=4.7)
+    doc.data_table([t("stm_col_item", L), t("stm_col_article", L), t("stm_col_formula", L)] + heads,
+                   [[r[0], r[1], doc.fit(_short(r[2]), fw, 10 if L == "zh" else 9.5)] + r[3:] for r in settle], widths,
+                   size=10 if L == "zh" else 9.5, aligns=["L", "L", "L"] + ["R"] * n, bold_rows=bold,
+                   padding=(0.7, 1.5), line_height=4.7)
     doc.ln(2)
     doc.para(t("stm_year_end_note", L), size=10, colour=GREY, h=5)
     doc.ln(6)

@@ -60,7 +60,7 @@ def write_sheet(xw: pd.ExcelWriter, name: str, df: pd.DataFrame, money: set | No
     if title:
         ws.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
     head = book.add_format({"bold": True, "bg_color": "#E2ECF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    fmts = {}
+    fmts: dict[str, object] = {}                  # number format -> its xlsxwriter Format
     for j, col in enumerate(df.columns):
         ws.write(start, j, str(col), head)
         spec = (formats or {}).get(col) or (MONEY_FMT if money and col in money else None)
@@ -156,7 +156,7 @@ def _case_types(sc) -> pd.DataFrame:
     h = sc.res.hospitals
     rows = []
     for k in CASE_TYPES:
-        row = {t("wb_case_type", L): t(f"gc_type_{k}", L)}
+        row: dict[str, str | int] = {t("wb_case_type", L): t(f"gc_type_{k}", L)}
         for s in sc.schemes:
             row[t(s, L)] = int(h.loc[h["scheme"] == s, f"n_{k}"].sum())
         row[t("all_schemes", L)] = int(h[f"n_{k}"].sum())

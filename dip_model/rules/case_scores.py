@@ -126,9 +126,9 @@ def _special(prep: Prepared, case_ids: pd.Series, cand: np.ndarray, d: np.ndarra
     # a tie straddling the cut-off: among the tied cases, the smallest case_ids win
     last = first + np.minimum(k[g[first]], size) - 1
     tied = (last + 1 < first + size) & (dd[np.minimum(last + 1, len(dd) - 1)] == dd[last])
-    for f, l, n in zip(first[tied], last[tied], size[tied]):
+    for f, lst, n in zip(first[tied], last[tied], size[tied]):
         block = np.arange(f, f + n)
-        same = block[dd[block] == dd[l]]
+        same = block[dd[block] == dd[lst]]
         take = int(chosen[same].sum())
         ids = case_ids.iloc[idx[same]].astype(str).to_numpy()
         chosen[same] = False

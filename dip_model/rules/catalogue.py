@@ -3,6 +3,7 @@ A-15 (groups), A-16 (RW), A-19 (prior-year level costs), A-22 (level coefficient
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -80,19 +81,19 @@ def build_catalogue(history: pd.DataFrame, hp: PreparedHistory, p: Params) -> tu
         comp = comprehensive_keys(history["dx_code"], proc_classes(history))
         keys = core.where(is_core, comp)
         keys = keys.where(history["dx_code"].notna(), history.get("group_id"))
-        gtype_of = lambda k: np.where(pd.Series(k).str.contains("|comp|", regex=False), "comprehensive", "core")
+        by_dx = True                                  # group type read from the key (core or |comp|)
     else:
         keys = history["group_id"].astype(object)
         warnings.append(Message("history_no_dx"))
-        gtype_of = None
+        by_dx = False
     valid = keys.notna().to_numpy()
     codes, uniq = pd.factorize(keys[valid])
     wv, cv_ = w[valid], cost[valid]
     M = float(np.sum(wv * cv_) / np.sum(wv))
     mean, sd, n = _wmean(cv_, codes, wv, len(uniq))
     counts = np.bincount(codes, minlength=len(uniq))
-    if gtype_of is not None:
-        gtype = gtype_of(uniq)
+    if by_dx:
+        gtype = np.where(pd.Series(uniq).str.contains("|comp|", regex=False), "comprehensive", "core")
     else:
         gtype = np.where(counts >= p.get("catalogue.core_min_cases"), "core", "comprehensive")
     cv = np.where(mean > 0, sd / mean, 0.0)
@@ -225,8 +226,9 @@ def build_reference(data: DataSet, hp: PreparedHistory | None, p: Params) -> Ref
     if source == "file":
         cat = _finish_catalogue(data.catalogue, p)
     else:
-        raw, hist_M, w = build_catalogue(data.history, hp, p)
-        warnings += w
+        assert hp is not None                       # prepared whenever there is a history (prepare_history)
+        raw, hist_M, found = build_catalogue(data.history, hp, p)
+        warnings += found
         cat = _finish_catalogue(raw, p)
     groups = pd.Index(cat["group_id"])
     codes = None
@@ -247,7 +249,7 @@ def build_reference(data: DataSet, hp: PreparedHistory | None, p: Params) -> Ref
     M = float(M)
 
     cats = history_categories(data, by)
-    lc_hist = _level_costs_from_history(hp, codes, cats, groups) if hp is not None else None
+    lc_hist = _level_costs_from_history(hp, codes, cats, groups) if hp is not None and codes is not None else None
     if data.group_level_costs is not None:
         lc = data.group_level_costs.rename(columns={"level": "category"})[["group_id", "category", "mean_cost"]].copy()
         lc["category"] = lc["category"].astype(str)
@@ -258,6 +260,7 @@ def build_reference(data: DataSet, hp: PreparedHistory | None, p: Params) -> Ref
         warnings.append(Message("no_level_costs"))
     k = {}
     if lc_hist is not None:
+        assert hp is not None and codes is not None     # lc_hist is built from the history
         ref_lc = _level_costs_from_history(hp, codes, reference_hospitals(data, p), groups)
         both = pd.concat([lc_hist, ref_lc[ref_lc["category"] == REF]], ignore_index=True)
         k = level_coefficients(both, REF, p.interpretation("I-4"))
@@ -266,7 +269,7 @@ def build_reference(data: DataSet, hp: PreparedHistory | None, p: Params) -> Ref
     return Reference(cat, M, lc, k, pvb, source, codes, warnings)
 
 
-def raise_missing(msg: Message) -> None:
+def raise_missing(msg: Message) -> NoReturn:
     from ..errors import InputError, Problem
     raise InputError([Problem(file=Message("where_data_folder"), message=msg)])
 

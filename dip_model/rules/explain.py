@@ -143,7 +143,7 @@ def _fmt(v) -> str:
     if isinstance(v, (float, np.floating)):
         if np.isnan(v):
             return "—"
-        return f"{v:,.2f}" if abs(v) >= 100 else f"{v:.6g}"
+        return f"{v:,.2f}" if abs(float(v)) >= 100 else f"{v:.6g}"
     return str(v)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -249,7 +250,7 @@ def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = 
     months.insert(0, "scheme", table["scheme"])
     months.insert(0, "hospital_id", table["hospital_id"])
 
-    summary = {"schemes": {}, "warnings": warnings}
+    summary: dict[str, Any] = {"schemes": {}, "warnings": warnings}
     band_months = (p.get("fund_balance.guidance_months_low"), p.get("fund_balance.guidance_months_high"))
     for s, b in budgets.items():
         part = table[table["scheme"] == s]

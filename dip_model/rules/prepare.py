@@ -59,7 +59,7 @@ class Prepared:
     has_dx: np.ndarray        # a diagnosis code to group from when group_id is missing
     aux_code: np.ndarray
     aux_types: pd.Index
-    warnings: list = None     # notes about the data found while encoding it
+    warnings: list | None = None   # notes about the data found while encoding it
 
 
 @dataclass

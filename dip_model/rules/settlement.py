@@ -1,13 +1,19 @@
 """Annual settlement (A-17, A-32 … A-37): scores, point value, score fund, bands, cap, violations."""
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 
 from .rounding import round_half_up
 
 
-def annual_scores(parts: dict, K: np.ndarray, i7: str) -> np.ndarray:
-    """A-34.1: S = K·Σ core + Σ grassroots + Σ tcm + Σ special (I-7: low/unmatched take K or not)."""
+Scores = TypeVar("Scores", np.ndarray, float)
+
+
+def annual_scores(parts: dict, K: Scores, i7: str) -> Scores:
+    """A-34.1: S = K·Σ core + Σ grassroots + Σ tcm + Σ special (I-7: low/unmatched take K or not).
+    Arrays of hospitals × schemes, or the figures of one (K a float)."""
     core = parts["core_k"] + (parts["core_lu"] if i7 == "multiply" else 0.0)
     plain = parts["grassroots"] + parts["tcm"] + parts["special"] + (parts["core_lu"] if i7 != "multiply" else 0.0)
     return K * core + plain
@@ -20,7 +26,7 @@ def point_value(payable_cost: float, total_score: float, decimals: int) -> float
     return round_half_up(payable_cost / total_score, decimals)
 
 
-def score_fund(S: np.ndarray, a: np.ndarray, share: float, pv: float, r: np.ndarray) -> np.ndarray:
+def score_fund(S: np.ndarray, a: np.ndarray, share: float, pv: np.ndarray | float, r: np.ndarray) -> np.ndarray:
     """A-35 (I-9): SF = (S·(1−8%) + S·8%·a) · PV · r."""
     return (S * (1.0 - share) + S * share * a) * pv * r
 

@@ -32,6 +32,8 @@ def rule_template(entry: dict) -> Template | None:
     """The message of a rule of the report ({"rule", "column", "message", …}); its text(lang) is the rule
     without the value. None for a report written before the rules carried their message."""
     m = entry.get("message")
+    if m is None:                           # a report written before the rules carried their message
+        return None
     try:
         return Template(m["key"], **load(m.get("values") or {}))
     except (TypeError, KeyError):           # no message, or a key this version does not know
@@ -44,7 +46,7 @@ def rule_text(entry: dict, lang: str) -> str | None:
     return None if tpl is None else rule_at(entry.get("column", ""), tpl).text(lang)
 
 
-def rule_at(column: str, message: Message | Template) -> Message:
+def rule_at(column: str, message: Message | Template) -> Message | Template:
     """A rule or reason with its column ("row" for the whole row)."""
     if not column:
         return message

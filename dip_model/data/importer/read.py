@@ -13,7 +13,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ import pyarrow.parquet as pq
 from ...errors import DipError
 from ...messages import Message
 from ..cells import cell_text
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineSheet
 
 SNIFF_BYTES = 1 << 20          # bytes read to detect the encoding and the header line
 HEADER_SCAN = 20               # lines / rows searched for the header
@@ -65,7 +68,7 @@ class Source:
     header: list[str]                       # column names (duplicates made unique)
     header_row: int                         # file row of the header (1-based; parquet: 1)
     size: int
-    sheet: object = field(default=None, repr=False)   # excel: the parsed first sheet (parsed once)
+    sheet: CalamineSheet | None = field(default=None, repr=False)   # excel: the parsed first sheet (parsed once)
 
     @property
     def name(self) -> str:
@@ -123,7 +126,8 @@ def sniff(head: bytes) -> str:
 
 def _unique(names) -> list[str]:
     """Header names stripped; a blank one named by position, a repeated one suffixed (2), (3)…"""
-    out, seen = [], {}
+    out: list[str] = []
+    seen: dict[str, int] = {}
     for i, n in enumerate(names):
         n = str(n).strip() if n is not None else ""
         n = n or f"column {i + 1}"
@@ -173,6 +177,7 @@ def _open_excel(path: Path, score) -> Source:
         raise ReadError(Message("read_sheet_empty", file=path.name))
     texts = [[_cell(v) or "" for v in r] for r in first]
     best = max(range(len(texts)), key=lambda i: (score(texts[i]), len([c for c in texts[i] if c]), -i))
+    assert sheet.start is not None      # only an empty sheet has no start, and this one has rows
     return Source(path, "excel", None, _unique(texts[best]), sheet.start[0] + best + 1, path.stat().st_size, sheet)
 
 
@@ -338,6 +343,7 @@ def _parquet_chunks(src: Source, rows: int) -> Iterator[Chunk]:
 def _excel_chunks(src: Source, rows: int) -> Iterator[Chunk]:
     from python_calamine import CalamineWorkbook
     sheet = src.sheet or CalamineWorkbook.from_path(str(src.path)).get_sheet_by_index(0)
+    assert sheet.start is not None          # the sheet has rows (_open_excel found the header in it)
     top = sheet.start[0] + 1                 # file row of the sheet's first used row
     total = max(sheet.height - (src.header_row - top) - 1, 1)
     width = len(src.header)

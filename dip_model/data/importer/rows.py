@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class _Hit:
     column: str
     message: Template                       # the contract check's message, `v` = the row's value
     mask: np.ndarray
-    values: object                          # Series, function of the row, or None
+    values: pd.Series | Callable[[int], object] | None   # Series, function of the row, or None
     warn: bool
     _around: dict = field(default_factory=dict, repr=False)     # lang -> the reason's text before / after v
 
@@ -239,8 +240,10 @@ class Job:
             notes.append({"code": code, "level": level, "params": params, "text": note_message(code, params)})
 
         outliers = self.stats.outliers(self.folder / OUTLIERS)
-        derived = self.side.hospitals is None
-        hospitals = self.stats.hospital_table() if derived else self.side.hospitals
+        hospitals = self.side.hospitals
+        derived = hospitals is None
+        if hospitals is None:
+            hospitals = self.stats.hospital_table()
         write_hospitals(self.folder / "hospitals.csv", hospitals)
         self.stats.names = dict(zip(hospitals["hospital_id"], hospitals["name"]))
         if derived:

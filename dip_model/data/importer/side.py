@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from ...errors import InputError
+from ...errors import InputError, Problem
 from ...messages import Message
 from ..cells import as_text
 from ..load import Ctx, normalise, read_table
@@ -38,7 +38,7 @@ class Side:
 def side_tables(hospitals, fund, catalogue) -> Side:
     """Read and check the tables given beside the exports (any problem stops the import first)."""
     side = Side()
-    problems = []
+    problems: list[Problem] = []
     if hospitals:
         df, probs = _read_table(HOSPITALS, Path(hospitals), _hospital_headers)
         side.hospitals, problems = df, problems + probs

@@ -170,8 +170,11 @@ class Store(Database):
         with self._connect() as con:
             info = self._dataset_row(con, ds_id)
             frames = self._get_frames(con, json.loads(info["frames"]))
-        return DataSet(**{k: frames.get(k) for k in FRAMES}, source=f"store:{info['id']}",
-                       version=info["version"], warnings=load(json.loads(info["warnings"])))
+        f = frames.get                          # one per name of FRAMES
+        return DataSet(hospitals=f("hospitals"), cases=f("cases"), fund=f("fund"), catalogue=f("catalogue"),
+                       group_level_costs=f("group_level_costs"), history=f("history"), aux=f("aux"),
+                       source=f"store:{info['id']}", version=info["version"],
+                       warnings=load(json.loads(info["warnings"])))
 
     def open_folder(self, path, name: str) -> DataSet:
         """A data folder through the store: the stored copy when the folder's bytes are already

@@ -3,6 +3,8 @@ aux), their costs, dates, fund shares and flags; in the current year also unknow
 readmissions and TCM-advantage stays."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -23,13 +25,14 @@ from .calibration import (
 from .hospitals import hospital_choice
 
 
-def year_stays(n: int, year: int, ctx: dict, pid0: int, rng) -> dict[str, np.ndarray]:
-    """All stays of one year (the current year with readmissions and unknown groups)."""
+def year_stays(n: int, year: int, ctx: dict, pid0: int, rng) -> dict[str, Any]:
+    """All stays of one year (the current year with readmissions and unknown groups): one array per
+    column, and "year" (an int)."""
     h = ctx["hosp"]
     active = np.ones(len(h)) if year == YEAR else (~h["is_new"].to_numpy()).astype(float)
-    st = _draw_stays(n, ctx, active, rng)
+    st: dict[str, Any] = _draw_stays(n, ctx, active, rng)
     st["patient"] = pid0 + np.arange(n)
-    pairs = None
+    pairs: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
     if year == YEAR:
         _inject_unknown(st, ctx, rng)
         pairs = _readmission_pairs(st, ctx, rng)
@@ -81,7 +84,7 @@ def _draw_age(profile: np.ndarray, rng) -> np.ndarray:
         m = profile == p
         if spec == "child":
             age[m] = np.minimum(rng.exponential(3.5, int(m.sum())), 14)
-        elif spec is not None:                                # newborns stay 0
+        elif isinstance(spec, tuple):                         # newborns (None) stay 0
             mu, sd, lo, hi = spec
             age[m] = np.clip(rng.normal(mu, sd, int(m.sum())), lo, hi)
     return np.floor(age).astype(np.int64)
@@ -174,8 +177,9 @@ def _inject_unknown(st: dict, ctx: dict, rng) -> None:
     st["dx"][idx] = ctx["keys"]["dx"].to_numpy()[st["key"][idx]]
 
 
-def _readmission_pairs(st: dict, ctx: dict, rng):
-    """Pick stays to copy: ~1.5 % same-group readmissions, ~3 % other stays of a patient."""
+def _readmission_pairs(st: dict, ctx: dict, rng) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Pick stays to copy: ~1.5 % same-group readmissions, ~3 % other stays of a patient;
+    ((earlier, later) of the readmissions, (earlier, later) of the other stays)."""
     n = len(st["dx"])
     ok = np.flatnonzero(~ctx["hosp"]["suspended"].to_numpy()[st["hosp"]])
     k_same, k_other = max(4, round(0.015 * n)), round(0.03 * n)

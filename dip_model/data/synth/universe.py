@@ -53,7 +53,8 @@ def draw_universe(rng: np.random.Generator):
     dx = dx_table()
     tier_w = dx["tier"].map({"b": 2.2, "n": 1.0, "c": 0.45}).to_numpy()
     pop = rng.lognormal(0, 0.9, len(dx)) * tier_w * ~dx["new"].to_numpy()
-    rows, cons = [], np.zeros(len(dx), dtype=np.int64)
+    rows: list[dict] = []
+    cons = np.zeros(len(dx), dtype=np.int64)
     for i, d in dx.iterrows():
         cons[i] = len(rows)
         rows.append(_key_row(i, d, (), 0.0))
@@ -70,7 +71,7 @@ def draw_universe(rng: np.random.Generator):
 
 def _novel_keys(dx: pd.DataFrame, keys: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Keys no history has: a new diagnosis and unusual procedure combinations (weight 0)."""
-    rows = [_key_row(i, dx.loc[i], (), 0.0) for i in np.flatnonzero(dx["new"])]
+    rows = [_key_row(int(i), dx.loc[i], (), 0.0) for i in np.flatnonzero(dx["new"])]
     known = set(keys["fine_id"])
     all_procs = np.array(list(proc_table()))
     operated = keys.loc[keys["cls"] > 0].drop_duplicates("dx")
