@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui import state
-from ui.i18n import LANGS, t
+from ui.i18n import t
 from ui.sidebar import scenario_line, sidebar
 
 st.set_page_config(page_title="DIP 点数法付费模拟", page_icon=":material/monitoring:", layout="wide")
@@ -43,6 +43,6 @@ pg = st.navigation({t(sec): [st.Page(f, title=t(k), icon=i, default=(f == PAGES[
 line = sidebar()
 if link_error:
     st.warning(t("link_invalid", err=link_error))
-pg.run()
+state.run_page(pg.run)            # the one guard: a data problem as its message, a bug as a short notice
 scenario_line(line)                # counts a change the page itself made
 state.sync_query()

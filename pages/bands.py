@@ -11,7 +11,7 @@ from dip_model.report import charts
 from ui import state
 from ui.cards import metric_money, scale, unit
 from ui.export import download_excel, download_png
-from ui.i18n import current_lang, money, t
+from ui.i18n import current_lang, t
 from ui.widgets import param_help, param_label, scheme_list, show_error_for
 
 U_MAX = charts.U_MAX

@@ -4,7 +4,6 @@ dip_model (budget.scheme_budget's intermediates, via dip_model.analysis.budget_d
 import pandas as pd
 import streamlit as st
 
-import dip_model
 from dip_model.report import charts
 from dip_model.rules.budget import revenue_figures
 from dip_model.analysis.budget_derivation import derivation
@@ -124,6 +123,13 @@ def change(unit_kind: str, v, b) -> str:
     return f"{d:+.3f}"
 
 
+def raw(unit_kind: str, v):
+    """A figure for the export: the number itself, a branch in words."""
+    if unit_kind == "branch":
+        return t("bdg_balanced") if v else t("bdg_deficit")
+    return v
+
+
 def formula(row: dict, s: dict, vals: dict, cap_rate: float) -> str:
     """How a row's figure is obtained, in words and symbols (the branch actually taken)."""
     key, src = row["key"], row["source"]
@@ -161,9 +167,9 @@ def derivation_tables(res, base, scheme: str) -> tuple[pd.DataFrame, pd.DataFram
         shown.append({**head, t("bdg_col_current"): show(r["unit"], r["value"], r["key"]),
                       t("bdg_col_baseline"): show(r["unit"], b, r["key"]) if brows else "—",
                       t("bdg_col_change"): change(r["unit"], r["value"], b) if brows else ""})
-        num = (lambda v: (t("bdg_balanced") if v else t("bdg_deficit")) if r["unit"] == "branch" else v)
         export.append({**head, t("unit"): t(f"bdg_unit_{r['unit'].replace('/', '_')}"),
-                       t("bdg_col_current"): num(r["value"]), t("bdg_col_baseline"): num(b) if brows else None})
+                       t("bdg_col_current"): raw(r["unit"], r["value"]),
+                       t("bdg_col_baseline"): raw(r["unit"], b) if brows else None})
     return pd.DataFrame(shown), pd.DataFrame(export)
 
 
@@ -190,12 +196,12 @@ def key_metrics(s: dict, b: dict | None) -> None:
 
 # --- page ---------------------------------------------------------------------------------------
 
-st.title(t("nav_budget"))
-st.caption(t("bdg_intro"))
-try:
+def page() -> None:
+    st.title(t("nav_budget"))
+    st.caption(t("bdg_intro"))
     data = state.dataset()
     fund = data.fund.set_index("scheme")
-    base, berr = state.baseline_results()
+    base, berr = state.baseline_results()            # also what the payment-rate input starts from
     schemes = [s for s in scheme_list() if s in fund.index]
 
     st.subheader(t("bdg_inputs"))
@@ -211,9 +217,9 @@ try:
     st.caption(t("bdg_data_note"))
 
     res, err = state.results()
-    if err:
+    if res is None:
         st.error(t("bdg_invalid", err=err), icon="⚠️")
-        st.stop()
+        return
     if berr:
         st.warning(t("bdg_baseline_invalid", err=berr))
         base = None
@@ -237,7 +243,6 @@ try:
     fig = charts.point_values(res, base, [s for s in schemes if s in res.summary["schemes"]], current_lang())
     st.plotly_chart(fig, width="stretch", key="bdg_pv_fig")
     download_png(fig, t("rep_pv_title"), "bdg_pv_png")
-except dip_model.DipError as exc:
-    st.error(tr(exc))
-except Exception as exc:  # never show a traceback
-    st.error(t("unexpected", kind=type(exc).__name__))
+
+
+state.run_page(page)

@@ -2,8 +2,6 @@
 hospital coefficient (I-5) and the assessment coefficient (A-29, K-6 … K-10). Every figure comes from
 dip_model; this page gathers parameters (tables edited like a spreadsheet) and draws the results."""
 import copy
-import hashlib
-import json
 
 import numpy as np
 import pandas as pd
@@ -13,10 +11,11 @@ import streamlit as st
 from dip_model.analysis import groups as ag
 from dip_model.rules.coefficients import level_coefficients
 from ui import state, widgets
+from ui.cards import scale, unit, unit_text
 from ui.export import download_excel, download_png
-from ui.i18n import money, t
+from ui.figures import titled
+from ui.i18n import money, t, tr
 
-FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 RULES = "coefficients.bonus_rules"
 PRESET = "illustrative-bonus"
 CAT_COLOURS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d"]
@@ -24,32 +23,16 @@ CAT_COLOURS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2",
 
 # --- small helpers -------------------------------------------------------------------------------
 
-def _digest(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
-
-
-def _wan() -> bool:
-    return st.session_state.get(state.K_UNIT) == "wan"
-
-
-def _money_unit() -> str:
-    return t("unit_wan") if _wan() else t("unit_yuan")
-
-
-def _style(fig, x_title: str, y_title: str, title: str, height: int = 420):
-    """Axis titles, a chart title (so an exported PNG says what it shows), CJK font, legend on top."""
-    fig.update_layout(font=dict(family=FONT), height=height, title=dict(text=title, x=0, xref="paper", xanchor="left"),
-                      margin=dict(l=70, r=30, t=90, b=60), xaxis_title=x_title, yaxis_title=y_title,
-                      legend=dict(orientation="h", y=1.0, x=0, yanchor="bottom", traceorder="normal"))
-    fig.update_yaxes(tickformat=",", automargin=True)
-    fig.update_xaxes(automargin=True, type="category")
-    return fig
-
-
 def _baseline_summary() -> dict | None:
-    """The baseline scenario's per-scheme summary (None when it cannot be computed)."""
-    res, err = state.baselinestate.results_with_spinner()
-    return None if err else res.summary["schemes"]
+    """The baseline scenario's per-scheme summary; None when it is the working scenario (nothing to
+    compare) or cannot be computed (then a warning says why)."""
+    if state.same_as_baseline():
+        return None
+    base, err = state.results_with_spinner(state.baseline_values())
+    if base is None:
+        st.warning(t("gc_baseline_invalid", err=err))
+        return None
+    return base.summary["schemes"]
 
 
 def _changed(new: list, old: list) -> bool:
@@ -73,7 +56,7 @@ def _tier_editor(path: str, sub: str | None, min_label: str, scale: float) -> No
     heads = {"min": min_label, "add": t("gc_tier_add")}
     edited = st.data_editor(
         df.rename(columns=heads), num_rows="dynamic", hide_index=True, width="stretch", placeholder="—",
-        key=state.widget_key("gc_tiers", path, sub, _digest(tiers)),
+        key=state.widget_key("gc_tiers", path, sub, widgets.digest(tiers)),
         column_config={heads["min"]: st.column_config.NumberColumn(format="%.4g", required=True),
                        heads["add"]: st.column_config.NumberColumn(format="%.4f", step=0.001, required=True)})
     rows = edited.dropna()
@@ -113,14 +96,14 @@ def _bonus_inputs() -> None:
             state.set_values(vals)
             st.rerun()
     rules = state.get_value(RULES) or {}
-    if _digest(rules) == _digest(ag.load_preset(PRESET)["values"]["coefficients"]["bonus_rules"]):
+    if widgets.digest(rules) == widgets.digest(ag.load_preset(PRESET)["values"]["coefficients"]["bonus_rules"]):
         st.warning(t("gc_preset_active", label=label), icon="⚠️")
     st.caption(t("gc_bonus_note") + " " + t("gc_tier_hint"))
     c = st.columns(3)
-    for col, name, scale in zip(c, ("cmi", "elderly_share", "child_share"), (1.0, 100.0, 100.0)):
+    for col, name, shown_as in zip(c, ("cmi", "elderly_share", "child_share"), (1.0, 100.0, 100.0)):
         with col:
             st.markdown(f"**{widgets.param_label(f'{RULES}.{name}')}** · {widgets.param_meta(f'{RULES}.{name}')['article']}")
-            _tier_editor(f"{RULES}.{name}", None, t(f"gc_tier_min_{name}"), scale)
+            _tier_editor(f"{RULES}.{name}", None, t(f"gc_tier_min_{name}"), shown_as)
     c = st.columns(3)
     with c[0]:
         path = f"{RULES}.key_specialty"
@@ -167,7 +150,7 @@ def _metrics(res, base) -> None:
 
 
 def _fmt_money(v: float) -> str:
-    return money(v, unit=st.session_state.get(state.K_UNIT, "yuan"))
+    return money(v, unit=unit())
 
 
 def _level_table(res) -> pd.DataFrame:
@@ -195,8 +178,8 @@ def _level(res) -> None:
     shown = table.rename(columns=heads)
     overrides = {c: v for c, v in zip(table["category"], table["override"]) if not np.isnan(v)}
     edited = st.data_editor(
-        shown, hide_index=True, width="stretch", placeholder="—", key=state.widget_key("gc_level", _digest(overrides),
-                                                                        _digest(list(table["category"]))),
+        shown, hide_index=True, width="stretch", placeholder="—", key=state.widget_key("gc_level", widgets.digest(overrides),
+                                                                        widgets.digest(list(table["category"]))),
         disabled=[heads[c] for c in ("category", "hospitals", "computed", "in_use")],
         column_config={heads["computed"]: st.column_config.NumberColumn(format="%.4f"),
                        heads["override"]: st.column_config.NumberColumn(format="%.4f", min_value=0.0, step=0.0001),
@@ -229,7 +212,8 @@ def _level(res) -> None:
                 hovertemplate="%{x}: %{y:.4f}<extra>" + t("gc_lv_in_use") + "</extra>",
                 text=[_coef_text(v) for v in table["in_use"]], textposition="outside")
     fig.update_layout(barmode="group")
-    _style(fig, t("gc_col_hosp_category"), t("gc_lv_axis"), t("gc_lv_chart_title"), height=380)
+    titled(fig, t("gc_col_hosp_category"), t("gc_lv_axis"), t("gc_lv_chart_title"), height=380)
+    fig.update_xaxes(type="category")
     st.plotly_chart(fig, key="gc_level_chart")
     download_png(fig, t("gc_file_level_chart"), "gc_level_png")
 
@@ -278,7 +262,8 @@ def _strip(frame: pd.DataFrame, col: str, y_title: str, title: str, ref: float |
                     hovertemplate="%{text}<br>" + y_title + " %{y:.4f}<extra>" + c + "</extra>")
     if ref is not None:
         fig.add_hline(y=ref, line_dash="dot", line_color="#555")
-    _style(fig, t("gc_col_hosp_category"), y_title, title, height=400)
+    titled(fig, t("gc_col_hosp_category"), y_title, title, height=400)
+    fig.update_xaxes(type="category")
     fig.update_layout(showlegend=False)
     return fig
 
@@ -297,7 +282,7 @@ def _hospitals(res, frame) -> None:
         view = view[view["flags"] != ""]
     cols = ["hospital_id", "name", "flags", "district", "level", "category", "level_coef", "bonus", "hospital_coef",
             "assessment_coef", "total_score"]
-    heads = {c: t(f"gc_h_{c}", unit=_money_unit()) for c in cols}
+    heads = {c: t(f"gc_h_{c}", unit=unit_text()) for c in cols}
     table = view[cols].rename(columns=heads)
     st.dataframe(table, hide_index=True, width="stretch", height=380, placeholder="—", column_config={
         heads[c]: st.column_config.NumberColumn(format="%.4f")
@@ -335,8 +320,8 @@ def _assessment(res, frame) -> None:
     cols = ["hospital_id", "name", "level", "flags", "assessment_score", "assessment_max", "assessment_coef",
             "total_score", "score_fund"]
     table = frame[cols].copy()
-    table["score_fund"] = (table["score_fund"] / (1e4 if _wan() else 1.0)).round(2)
-    heads = {c: t(f"gc_h_{c}", unit=_money_unit()) for c in cols}
+    table["score_fund"] = (table["score_fund"] / scale()).round(2)
+    heads = {c: t(f"gc_h_{c}", unit=unit_text()) for c in cols}
     table = table.rename(columns=heads)
     st.dataframe(table, hide_index=True, width="stretch", height=360, placeholder="—", column_config={
         heads["assessment_coef"]: st.column_config.NumberColumn(format="%.4f"),
@@ -412,39 +397,35 @@ def _hospital_data_inputs() -> None:
             st.rerun()
 
 
-st.title(t("nav_coefficients"))
-st.caption(t("gc_coef_caption"))
-metrics_box = st.container()
-tabs = st.tabs([t(f"gc_ctab_{k}") for k in ("level", "bonus", "hospitals", "assessment")])
-with tabs[0]:                       # inputs first, so the results below use them in this same run
-    state.run_page(_level_inputs)
-    level_box = st.container()
-with tabs[1]:
-    state.run_page(_bonus_inputs)
-    bonus_box = st.container()
-with tabs[3]:
-    state.run_page(_assessment_inputs)
-    assess_box = st.container()
-try:
-    base = _baseline_summary()
-except Exception:  # the baseline is a comparison only; its failure must not hide the page
-    base = None
-res, err = state.results_with_spinner()
-if err:
-    metrics_box.error(err)
-    st.stop()
-with metrics_box:
-    state.run_page(lambda: _metrics(res, base))
-with level_box:
-    state.run_page(lambda: _level(res))
-try:
-    frame = _hospital_frame(res)
-except Exception as exc:  # never show a traceback
-    st.error(t("unexpected", kind=type(exc).__name__))
-    st.stop()
-with bonus_box:
-    state.run_page(lambda: _bonus_table(res, frame))
-with tabs[2]:
-    state.run_page(lambda: _hospitals(res, frame))
-with assess_box:
-    state.run_page(lambda: _assessment(res, frame))
+def page() -> None:
+    st.title(t("nav_coefficients"))
+    st.caption(t("gc_coef_caption"))
+    metrics_box = st.container()
+    tabs = st.tabs([t(f"gc_ctab_{k}") for k in ("level", "bonus", "hospitals", "assessment")])
+    with tabs[0]:                       # inputs first, so the results below use them in this same run
+        state.run_page(_level_inputs)
+        level_box = st.container()
+    with tabs[1]:
+        state.run_page(_bonus_inputs)
+        bonus_box = st.container()
+    with tabs[3]:
+        state.run_page(_assessment_inputs)
+        assess_box = st.container()
+    res, err = state.results_with_spinner()
+    if res is None:
+        metrics_box.error(tr(err))
+        return
+    with metrics_box:
+        state.run_page(lambda: _metrics(res, _baseline_summary()))
+    with level_box:
+        state.run_page(lambda: _level(res))
+    frame = _hospital_frame(res)            # the three tables below share it
+    with bonus_box:
+        state.run_page(lambda: _bonus_table(res, frame))
+    with tabs[2]:
+        state.run_page(lambda: _hospitals(res, frame))
+    with assess_box:
+        state.run_page(lambda: _assessment(res, frame))
+
+
+state.run_page(page)

@@ -28,7 +28,6 @@ from ui.i18n import catalog, current_lang, t, tr
 K_LAST = "dat_last_import"          # folder of this session's last import
 K_TMP = "dat_upload_dir"            # this session's folder for uploaded files (emptied after each import)
 K_PICK = "dat_pick"
-STORE_KEY = getattr(state, "K_STORE_ID", None)   # session key of a stored dataset, once ui/state reads one
 EXTS = {"csv": "csv", "xlsx": "excel", "xls": "excel", "parquet": "parquet"}
 FONT = {"family": "Noto Sans CJK SC, sans-serif", "size": 13}
 SHOWN_ROWS = 500                    # rejected rows / outliers shown on screen (all in the download)
@@ -66,15 +65,13 @@ def choices() -> dict[str, str]:
 
 
 def stored() -> dict[str, str]:
-    """Datasets in the embedded store (only when the app can switch to them)."""
-    if STORE_KEY is None:
-        return {}
+    """Datasets in the embedded store."""
+    from dip_model.data.store import Store, StoreError
     try:
-        from dip_model.data.store import Store
         df = Store.default().list_datasets()
-        return dict(zip(df["id"], df["name"]))
-    except Exception:               # no store yet, or it is busy: list folders only
+    except StoreError:              # the store cannot be opened, or it is busy: list folders only
         return {}
+    return dict(zip(df["id"], df["name"]))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -87,12 +84,11 @@ def check_folder(path: str, signature: str) -> tuple[list[str], list[str]]:
 
 def switch_to(key: str) -> None:
     if key.startswith("store:"):
-        st.session_state[STORE_KEY] = key.split(":", 1)[1]
+        st.session_state[state.K_STORE_ID] = key.split(":", 1)[1]
         st.session_state.pop("dataset_path", None)
     else:
         st.session_state["dataset_path"] = key
-        if STORE_KEY:
-            st.session_state.pop(STORE_KEY, None)
+        st.session_state.pop(state.K_STORE_ID, None)
     st.session_state.pop(K_PICK, None)
 
 
@@ -138,18 +134,19 @@ def layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.
 
 def dataset_tab() -> None:
     st.subheader(t("dat_current"))
-    try:
-        with st.spinner(t("loading")):
-            ds = state.dataset()
-        summary(ds)
-    except dip_model.DipError as exc:
-        st.error(t("dat_current_invalid", err=exc))
-    except OSError:                 # the folder was moved or deleted: choose another below
+    in_store = bool(st.session_state.get(state.K_STORE_ID))
+    if not in_store and not Path(current_path()).is_dir():     # moved or deleted: choose another below
         st.error(t("dat_current_missing", path=Path(current_path()).name))
+    else:
+        try:
+            with st.spinner(t("loading")):
+                ds = state.dataset()
+            summary(ds)
+        except dip_model.DipError as exc:
+            st.error(t("dat_current_invalid", err=exc))
     opts = choices()
     keys = list(opts)
-    cur = current_path() if not (STORE_KEY and st.session_state.get(STORE_KEY)) else \
-        f"store:{st.session_state[STORE_KEY]}"
+    cur = f"store:{st.session_state[state.K_STORE_ID]}" if in_store else current_path()
     st.subheader(t("dat_choose"))
     pick = st.selectbox(t("dat_dataset"), keys, index=keys.index(cur) if cur in keys else 0,
                         format_func=lambda k: opts.get(k, k), key=K_PICK)
@@ -418,7 +415,7 @@ def after_import(folder: Path) -> None:
                   disabled=bool(problems))
         if problems:
             st.caption(t("dat_switch_blocked", n=len(problems)))
-    if STORE_KEY and not problems and st.button(t("dat_save_store"), key="dat_save_store"):
+    if not problems and st.button(t("dat_save_store"), key="dat_save_store"):
         from dip_model.data.store import Store
         with st.spinner(t("dat_saving_store")):
             Store.default().save_dataset(dip_model.load_data(folder), folder.name, quality=q)
@@ -608,15 +605,14 @@ def files_table(q: dict, key: str) -> None:
 
 # --- page --------------------------------------------------------------------------------------
 
-st.title(t("nav_data"))
-st.caption(t("dat_caption"))
-try:
+def page() -> None:
+    st.title(t("nav_data"))
+    st.caption(t("dat_caption"))
     tab_ds, tab_imp = st.tabs([t("dat_tab_dataset"), t("dat_tab_import")])
     with tab_ds:
         dataset_tab()
     with tab_imp:
         import_tab()
-except dip_model.DipError as exc:
-    st.error(tr(exc))
-except Exception as exc:  # never show a traceback
-    st.error(t("unexpected", kind=type(exc).__name__))
+
+
+state.run_page(page)

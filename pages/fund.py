@@ -4,12 +4,11 @@ baseline, with the 6–9-month guidance band. Every figure is read from dip_mode
 import pandas as pd
 import streamlit as st
 
-import dip_model
 from dip_model.report import charts
 from ui import state, widgets
 from ui.cards import card_label, card_money, unit
 from ui.export import download_excel, download_png
-from ui.i18n import current_lang, money, t, tr
+from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
 
 # expenditure parts, in the order of docs/rules.md, A-3: DIP final payments, then the lines
@@ -102,9 +101,9 @@ def fund_tables(res, base, schemes) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # --- page ---------------------------------------------------------------------------------------
 
-st.title(t("nav_fund"))
-st.caption(t("fnd_intro"))
-try:
+def page() -> None:
+    st.title(t("nav_fund"))
+    st.caption(t("fnd_intro"))
     with st.expander(t("fnd_band_inputs")):
         c = st.columns(2)
         with c[0]:
@@ -113,15 +112,13 @@ try:
             months_input("fund_balance.guidance_months_high")
     with st.spinner(t("loading")):
         res, err = state.results()
-        base, berr = (None, None) if err else state.baseline_results()
-    if err:
+        # the same scenario as the baseline: nothing to compare
+        base, berr = (None, None) if res is None or state.same_as_baseline() else state.baseline_results()
+    if res is None:
         st.error(t("fnd_invalid", err=err), icon="⚠️")
-        st.stop()
+        return
     if berr:
         st.warning(t("fnd_baseline_invalid", err=berr))
-        base = None
-    if base is not None and state.values() == st.session_state[state.K_BASELINE]:
-        base = None                      # the same scenario: nothing to compare
     schemes = [s for s in scheme_list() if s in res.summary["schemes"]]
     low = float(res.params.get("fund_balance.guidance_months_low"))
     high = float(res.params.get("fund_balance.guidance_months_high"))
@@ -147,7 +144,6 @@ try:
                                 t("fnd_col_formula"): st.column_config.TextColumn(width=210)})
     download_excel(export, t("fnd_table_file"), "fnd_table")
     st.caption(t("fnd_note"))
-except dip_model.DipError as exc:
-    st.error(tr(exc))
-except Exception as exc:  # never show a traceback
-    st.error(t("unexpected", kind=type(exc).__name__))
+
+
+state.run_page(page)

@@ -1,24 +1,22 @@
 """病种与分值 Groups and scores: the catalogue (A-15, A-16), case types and buckets by hospital category,
 deviation ratios (A-19), special cases (A-20), the auxiliary catalogue (A-18) and the case-scoring
 parameters. Every figure comes from dip_model; this page only gathers parameters and draws."""
-import hashlib
-import json
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from dip_model.analysis import groups as ag
+from dip_model.rules.case_scores import BUCKETS, CASE_TYPES
 from ui import state, widgets
+from ui.cards import scale, unit_text
 from ui.export import download_excel, download_png
-from ui.i18n import t
+from ui.figures import titled
+from ui.i18n import t, tr
+from ui.texts import labeller
 
-CASE_TYPES = ["normal", "grassroots", "low", "high", "special", "unmatched", "tcm"]
 TYPE_COLOURS = {"normal": "#8da0cb", "grassroots": "#66c2a5", "low": "#fc8d62", "high": "#e41a1c",
                 "special": "#984ea3", "unmatched": "#b3b3b3", "tcm": "#a6d854"}
-BUCKETS = ["core", "grassroots", "tcm", "special"]
-FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -26,38 +24,6 @@ FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 def _n(v) -> str:
     """An exact count with thousands separators."""
     return f"{int(v):,}"
-
-
-def _labels(prefix: str, options) -> callable:
-    """A format function over labels translated now (not when the widget is later re-labelled)."""
-    table = {o: t(prefix + o) for o in options}
-    return lambda x: table.get(x, x)
-
-
-def _wan() -> bool:
-    return st.session_state.get(state.K_UNIT) == "wan"
-
-
-def _money_unit() -> str:
-    return t("unit_wan") if _wan() else t("unit_yuan")
-
-
-def _money(values):
-    return values / 1e4 if _wan() else values
-
-
-def _digest(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
-
-
-def _style(fig, x_title: str, y_title: str, title: str, height: int = 420):
-    """Axis titles, a chart title (so an exported PNG says what it shows), CJK font, legend on top."""
-    fig.update_layout(font=dict(family=FONT), height=height, title=dict(text=title, x=0, xref="paper", xanchor="left"),
-                      margin=dict(l=70, r=30, t=90, b=60), xaxis_title=x_title, yaxis_title=y_title,
-                      legend=dict(orientation="h", y=1.0, x=0, yanchor="bottom", traceorder="normal"))
-    fig.update_yaxes(tickformat=",", automargin=True)
-    fig.update_xaxes(automargin=True)
-    return fig
 
 
 def _log_ticks(lo: float, hi: float) -> tuple[list, list]:
@@ -79,9 +45,15 @@ def _log_bars(fig, hist: pd.DataFrame, names: dict, colours: dict, hover: str):
 
 
 def _baseline_counts() -> dict | None:
-    """Case-type counts per scheme of the baseline scenario (None when it cannot be computed)."""
-    res, err = state.baselinestate.results_with_spinner()
-    return None if err else {s: ag.type_counts(res.stage, [s]) for s in res.summary["schemes"]}
+    """Case-type counts per scheme of the baseline scenario; None when it is the working scenario (nothing
+    to compare) or cannot be computed (then a warning says why)."""
+    if state.same_as_baseline():
+        return None
+    base, err = state.results_with_spinner(state.baseline_values())
+    if base is None:
+        st.warning(t("gc_baseline_invalid", err=err))
+        return None
+    return {s: ag.type_counts(base.stage, [s]) for s in base.summary["schemes"]}
 
 
 # --- inputs --------------------------------------------------------------------------------------
@@ -140,12 +112,12 @@ def _catalogue(res, schemes) -> None:
     cat = _catalogue_view(res, schemes)
     f = st.columns([3, 2, 2, 2])
     q = f[0].text_input(t("gc_search"), placeholder=t("gc_search_hint"), key=state.widget_key("gc_q"))
-    types = f[1].multiselect(t("gc_col_group_type"), ["core", "comprehensive"], format_func=_labels("gc_gt_", ["core", "comprehensive"]),
+    types = f[1].multiselect(t("gc_col_group_type"), ["core", "comprehensive"], format_func=labeller("gc_gt_"),
                              key=state.widget_key("gc_types"), placeholder=t("gc_all"))
     cats = f[2].multiselect(t("gc_col_category"), ["normal", "monitored", "ambiguous"],
-                            format_func=_labels("gc_gc_", ["normal", "monitored", "ambiguous"]), key=state.widget_key("gc_cats"),
+                            format_func=labeller("gc_gc_"), key=state.widget_key("gc_cats"),
                             placeholder=t("gc_all"))
-    grass = f[3].selectbox(t("gc_col_grassroots"), ["all", "yes", "no"], format_func=_labels("gc_yn_", ["all", "yes", "no"]),
+    grass = f[3].selectbox(t("gc_col_grassroots"), ["all", "yes", "no"], format_func=labeller("gc_yn_"),
                            key=state.widget_key("gc_grass"))
     mask = np.ones(len(cat), bool)
     if q.strip():
@@ -166,9 +138,9 @@ def _catalogue(res, schemes) -> None:
     table = view[cols].copy()
     table["group_type"] = table["group_type"].map(lambda x: t(f"gc_gt_{x}"))
     table["category"] = table["category"].map(lambda x: t(f"gc_gc_{x}"))
-    table["tcm_standard"] = _money(table["tcm_standard"]).round(2)
+    table["tcm_standard"] = (table["tcm_standard"] / scale()).round(2)
     table["raw"] = table["raw"].round(1)
-    heads = {c: t(f"gc_col_{c}", unit=_money_unit()) for c in cols}
+    heads = {c: t(f"gc_col_{c}", unit=unit_text()) for c in cols}
     table = table.rename(columns=heads)
     st.dataframe(table, hide_index=True, width="stretch", height=360, column_config={
         heads["rw"]: st.column_config.NumberColumn(format="%.2f"),
@@ -189,7 +161,7 @@ def _catalogue(res, schemes) -> None:
                   t("gc_rw_hover") + " %{customdata[0]:.1f} – %{customdata[1]:.1f}<br>" + t("gc_groups_n") + " %{y}")
         tv, tt = _log_ticks(hist["lo"].min(), hist["hi"].max())
         fig.update_xaxes(tickvals=tv, ticktext=tt)
-    _style(fig, t("gc_rw_axis"), t("gc_groups_axis"), t("gc_rw_title"), height=400)
+    titled(fig, t("gc_rw_axis"), t("gc_groups_axis"), t("gc_rw_title"), height=400)
     st.plotly_chart(fig, key="gc_rw_chart")
     download_png(fig, t("gc_file_rw"), "gc_rw")
 
@@ -259,7 +231,7 @@ def _policy_factors(res) -> None:
     view["group_type"] = view["group_type"].map(lambda x: t(f"gc_gt_{x}"))
     heads = {c: t(f"gc_col_{c}") for c in view.columns}
     shown = view.rename(columns=heads)
-    key = state.widget_key("gc_pf_editor", _digest([q, only, current]))
+    key = state.widget_key("gc_pf_editor", widgets.digest([q, only, current]))
     edited = st.data_editor(
         shown, key=key, hide_index=True, width="stretch", height=360,
         disabled=[heads[c] for c in ("group_id", "name", "group_type", "rw", "rw_eff")],
@@ -303,12 +275,12 @@ def _breakdown(res, schemes) -> None:
                     customdata=cases[k], hovertemplate="%{x}: %{y:.1f}% (%{customdata:,} " + t("gc_cases_unit")
                     + ")<extra>" + t(f"gc_type_{k}") + "</extra>")
     fig.update_layout(barmode="stack")
-    _style(fig, t("gc_col_hosp_category"), t("gc_share_axis"), t("gc_bd_title"), height=420)
+    titled(fig, t("gc_col_hosp_category"), t("gc_share_axis"), t("gc_bd_title"), height=420)
     fig.update_xaxes(type="category")
     st.plotly_chart(fig, key="gc_bd_chart")
     download_png(fig, t("gc_file_bd_chart"), "gc_bd_png")
 
-    what = st.radio(t("gc_bd_show"), ["cases", "raw"], horizontal=True, format_func=_labels("gc_bd_", ["cases", "raw"]),
+    what = st.radio(t("gc_bd_show"), ["cases", "raw"], horizontal=True, format_func=labeller("gc_bd_"),
                     key=state.widget_key("gc_bd_show"))
     tab = (cases if what == "cases" else raw.round(1)).copy()
     tab[t("gc_total")] = tab.sum(axis=1)
@@ -368,7 +340,7 @@ def _deviation(res, schemes) -> None:
                               xanchor="right" if x < 1 else "left", xshift=-4 if x < 1 else 4,
                               font=dict(color=colour)))
     fig.update_layout(shapes=shapes, annotations=notes)
-    _style(fig, t("gc_dev_axis"), t("gc_cases_axis"), t("gc_dev_title"), height=460)
+    titled(fig, t("gc_dev_axis"), t("gc_cases_axis"), t("gc_dev_title"), height=460)
     st.plotly_chart(fig, key="gc_dev_chart")
     table = hist.assign(group=hist["group"].map(lambda k: t(f"gc_type_{k}"))).rename(columns={
         "lo": t("gc_col_bin_lo"), "hi": t("gc_col_bin_hi"), "group": t("gc_col_case_type"), "count": t("gc_col_n_cases")})
@@ -391,12 +363,12 @@ def _special(res, schemes) -> None:
     full = sp.copy()
     for df in (view, full):
         df["scheme"] = df["scheme"].map(t)
-        df["cost"] = _money(df["cost"]).round(2)
+        df["cost"] = (df["cost"] / scale()).round(2)
         df[["score", "group_score"]] = df[["score", "group_score"]].round(1)
         df.insert(0, "rank", np.arange(1, len(df) + 1))
     cols = ["rank", "case_id", "hospital_name", "scheme", "group_name", "cost", "score", "group_score", "ratio",
             "hospital_id", "group_id"]
-    heads = {c: t(f"gc_sp_{c}", unit=_money_unit()) for c in cols}
+    heads = {c: t(f"gc_sp_{c}", unit=unit_text()) for c in cols}
     view, full = view[cols].rename(columns=heads), full[cols].rename(columns=heads)
     st.dataframe(view, hide_index=True, width="stretch", placeholder="—", column_config={
         heads["cost"]: st.column_config.NumberColumn(format="localized"),
@@ -423,29 +395,29 @@ def _aux(res) -> None:
 
 # --- page ----------------------------------------------------------------------------------------
 
-st.title(t("nav_groups"))
-st.caption(t("gc_groups_caption"))
-metrics_box = st.container()
-with st.expander(t("gc_case_params"), expanded=True, icon=":material/tune:"):
-    state.run_page(_case_inputs)
-try:
-    base_counts = _baseline_counts()
-except Exception:  # the baseline is a comparison only; its failure must not hide the page
-    base_counts = None
-res, err = state.results_with_spinner()
-if err:
-    metrics_box.error(err)
-    st.stop()
-schemes = [s for s in widgets.scheme_list() if s in res.summary["schemes"]] or list(res.summary["schemes"])
-with metrics_box:
-    state.run_page(lambda: _metrics(res, schemes, base_counts))
-# lazy tabs: only the open tab is computed and drawn (a redraw stays fast on a million cases)
-sections = {"catalogue": lambda: _catalogue(res, schemes), "reports": lambda: _reports(res),
-            "pf": lambda: _policy_factors(res), "breakdown": lambda: _breakdown(res, schemes),
-            "deviation": lambda: _deviation(res, schemes), "special": lambda: _special(res, schemes),
-            "aux": lambda: _aux(res)}
-tabs = st.tabs([t(f"gc_tab_{k}") for k in sections], key=state.widget_key("gc_tabs"), on_change="rerun")
-for tab, draw in zip(tabs, sections.values()):
-    if tab.open:
-        with tab:
-            state.run_page(draw)
+def page() -> None:
+    st.title(t("nav_groups"))
+    st.caption(t("gc_groups_caption"))
+    metrics_box = st.container()
+    with st.expander(t("gc_case_params"), expanded=True, icon=":material/tune:"):
+        state.run_page(_case_inputs)
+    res, err = state.results_with_spinner()
+    if res is None:
+        metrics_box.error(tr(err))
+        return
+    schemes = [s for s in widgets.scheme_list() if s in res.summary["schemes"]] or list(res.summary["schemes"])
+    with metrics_box:
+        state.run_page(lambda: _metrics(res, schemes, _baseline_counts()))
+    # lazy tabs: only the open tab is computed and drawn (a redraw stays fast on a million cases)
+    sections = {"catalogue": lambda: _catalogue(res, schemes), "reports": lambda: _reports(res),
+                "pf": lambda: _policy_factors(res), "breakdown": lambda: _breakdown(res, schemes),
+                "deviation": lambda: _deviation(res, schemes), "special": lambda: _special(res, schemes),
+                "aux": lambda: _aux(res)}
+    tabs = st.tabs([t(f"gc_tab_{k}") for k in sections], key=state.widget_key("gc_tabs"), on_change="rerun")
+    for tab, draw in zip(tabs, sections.values()):
+        if tab.open:
+            with tab:
+                state.run_page(draw)
+
+
+state.run_page(page)

@@ -9,7 +9,6 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-import dip_model
 from dip_model.analysis.bands import band_parts, bands_of, regions
 from dip_model.rules.articles import quote
 from dip_model.report import charts

@@ -5,7 +5,6 @@ import math
 import pandas as pd
 import streamlit as st
 
-import dip_model
 from dip_model.report import charts
 from ui import state
 from ui.cards import card_label, card_money, unit
@@ -92,29 +91,23 @@ def waterfall(s: dict, scheme: str):
     return charts.waterfall(s, scheme, current_lang(), unit())
 
 
-st.title(t("nav_overview"))
-st.caption(t("caption"))
-try:
+def page() -> None:
+    st.title(t("nav_overview"))
+    st.caption(t("caption"))
     with st.spinner(t("loading")):
         state.ensure_sample()
         res, err = state.results()
-        base, berr = (None, None) if err else state.baseline_results()
-except dip_model.DipError as exc:
-    res, err, base, berr = None, exc.message, None, None
-except Exception as exc:  # never show a traceback
-    res, err, base, berr = None, t("unexpected", kind=type(exc).__name__), None, None
-if err:
-    st.error(t("ovw_invalid", err=err))
-    st.stop()
-
-try:
+        # the same scenario as the baseline: nothing to compare, no deltas
+        same = state.same_as_baseline()
+        base, berr = (None, None) if res is None or same else state.baseline_results()
+    if res is None:
+        st.error(t("ovw_invalid", err=err))
+        return
     schemes = [s for s in scheme_list() if s in res.summary["schemes"]]
     if berr:
         st.warning(t("ovw_baseline_invalid", err=berr))
-        base = None
-    if base is not None and state.values() == st.session_state[state.K_BASELINE]:
+    if same:
         st.info(t("ovw_same_as_baseline"))
-        base = None                     # nothing to compare: no deltas
     low = res.params.get("fund_balance.guidance_months_low")
     high = res.params.get("fund_balance.guidance_months_high")
     for scheme in schemes:
@@ -134,8 +127,7 @@ try:
     st.caption(t("ovw_wf_caption"))
     # drawn on request: the cards come first on a cold start (the budget page always shows it)
     if st.toggle(t("ovw_wf_toggle"), key="ovw_wf_show"):
-        cols = st.columns(len(schemes))
-        for col, scheme in zip(cols, schemes):
+        for col, scheme in zip(st.columns(len(schemes)), schemes):
             with col:
                 fig = waterfall(res.summary["schemes"][scheme], scheme)
                 st.plotly_chart(fig, width="stretch", key=f"ovw_wf_{scheme}")
@@ -156,5 +148,6 @@ try:
                 st.markdown("- " + tr(w))
         else:
             st.write(t("ovw_no_warnings"))
-except Exception as exc:  # never show a traceback
-    st.error(t("unexpected", kind=type(exc).__name__))
+
+
+state.run_page(page)

@@ -19,7 +19,7 @@ from dip_model.report import charts
 from ui import state
 from ui.cards import scale, unit
 from ui.export import download_excel, download_png
-from ui.i18n import current_lang, money, t, tr
+from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
 
 K_ASM = "projection_assumptions"          # the page's assumptions (plain values), kept across pages
@@ -286,17 +286,17 @@ def fan_section(data, p, a, schemes: list, low: float, high: float) -> None:
 
 # --- page ------------------------------------------------------------------------------------------
 
-st.title(t("nav_projection"))
-st.caption(t("prj_intro"))
-try:
+def page() -> None:
+    st.title(t("nav_projection"))
+    st.caption(t("prj_intro"))
     a, aerr = assumption_inputs()
     p, err = state.params_or_error()
-    if err:
+    if p is None:
         st.error(t("prj_invalid", err=err), icon="⚠️")
-        st.stop()
-    if aerr:
+        return
+    if a is None:
         st.error(t("prj_invalid_assumption", err=aerr), icon="⚠️")
-        st.stop()
+        return
     data = state.dataset()
     with st.spinner(t("loading")):
         years, hospitals, breaches = run_projection(data, data.version or data.source, *_key(p, a))
@@ -327,7 +327,6 @@ try:
         download_excel(wide, t("prj_hosp_file"), "prj_hosp")
     fan_section(data, p, a, schemes, low, high)
     race_section(data, p, a, schemes)
-except dip_model.DipError as exc:
-    st.error(tr(exc))
-except Exception as exc:  # never show a traceback
-    st.error(t("unexpected", kind=type(exc).__name__))
+
+
+state.run_page(page)

@@ -49,11 +49,8 @@ def prepare(sc: Scenario) -> None:
         try:
             pngs = to_png([(fig, size) for _, _, fig, size in sc.figures()])
             files = {"pptx": build_pptx(sc, file_name(sc, "pptx"), pngs), "pdf": build_pdf(sc, file_name(sc, "pdf"), pngs)}
-        except dip_model.DipError as e:
-            st.error(t("rpt_failed", err=str(e)))
-            return
-        except Exception as e:  # never a traceback
-            st.error(t("rpt_failed", err=type(e).__name__))
+        except dip_model.DipError as e:        # no browser, or it failed to draw a chart: said in words
+            st.error(t("rpt_failed", err=e))
             return
     st.session_state[K_FILES] = {"sig": signature(sc), "files": files, "seconds": time.perf_counter() - t0}
 

@@ -3,6 +3,7 @@ load, rename, duplicate and delete saved scenarios; choose the baseline; compare
 (parameter diff and results diff); share a scenario as a link; import and export YAML.
 Every figure is read from dip_model's results; this page only subtracts them for the diff."""
 import json
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -29,7 +30,7 @@ TOP = 20                                                   # hospitals shown in 
 
 
 # ---------------------------------------------------------------- helpers
-def message(err: Exception) -> str:
+def message(err: dip_model.DipError) -> str:
     """A user's message for a store or validation error, in the page's language."""
     if isinstance(err, StoreError):
         key = f"scn_err_{err.code}"
@@ -38,9 +39,7 @@ def message(err: Exception) -> str:
         return t("scn_err_store", err=err)
     if isinstance(err, dip_model.ParameterError):
         return t("scn_err_invalid", err=err)
-    if isinstance(err, dip_model.DipError):
-        return tr(err)
-    return t("unexpected", kind=type(err).__name__)
+    return tr(err)
 
 
 def flash(text: str) -> None:
@@ -53,7 +52,7 @@ def act(fn, done) -> None:
     so the sidebar shows the new state too."""
     try:
         result = fn()
-    except Exception as exc:            # DipError or unexpected: a message, never a traceback
+    except dip_model.DipError as exc:   # a store or validation problem: said in this page's words
         st.error(message(exc))
         return
     flash(done(result) if callable(done) else done)
@@ -100,7 +99,7 @@ def baseline_label() -> str:
     return t("builtin_rules") if name == state.BUILTIN else name
 
 
-def values_of(c: str) -> dict:
+def values_of(store: Store, c: str) -> dict:
     if c == WORKING:
         return state.values()
     if c == BASELINE:
@@ -204,242 +203,256 @@ def change_chart(table: pd.DataFrame, la: str, lb: str) -> go.Figure:
     return fig
 
 
-# ---------------------------------------------------------------- page
-st.title(t("nav_scenarios"))
-st.caption(t("scn_caption"))
-if "scn_flash" in ss:
-    st.success(ss.pop("scn_flash"))
+# ---------------------------------------------------------------- the tabs
+def library_tab(store: Store, table: pd.DataFrame, labels: dict[str, str]) -> None:
+    """Save, list, load / rename / duplicate / delete, and the baseline."""
+    names = table["name"].tolist()
+    current = ss.get(state.K_NAME)
+    st.subheader(t("scn_save_header"))
+    vals = state.values()
+    _, werr = state.params_or_error()
+    status = t("scn_n_changed", n=count_changes(vals)) if vals else t("scn_no_changes")
+    if current and current in names and store.load_scenario(current) != vals:
+        status += " · " + t("scn_modified", name=current)
+    st.markdown(t("scn_current_line", label=t("current_scenario"), name=current or t("unsaved_scenario"),
+                  status=status))
+    if werr:
+        st.error(t("scn_err_invalid", err=werr))
+    with st.form("scn_save_form", border=False):        # the inputs are sent with the click
+        c1, c2 = st.columns([2, 3])
+        name = c1.text_input(t("scn_name"), value=current or "", max_chars=80,
+                             key=state.widget_key("scn_save_name"), placeholder=t("scn_name_hint"))
+        note = c2.text_input(t("scn_note"), value=store.scenario_info(current)["note"]
+                             if current in names else "", key=state.widget_key("scn_save_note"))
+        overwrite = st.checkbox(t("scn_overwrite"), value=False, key=state.widget_key("scn_overwrite"))
+        clicked = st.form_submit_button(t("scn_save"), type="primary", disabled=bool(werr))
+    if clicked:
+        def save():
+            saved = store.save_scenario(name, vals, note=note, overwrite=overwrite)
+            ss[state.K_NAME] = saved
+            return saved
+        act(save, lambda saved: t("scn_saved", name=saved))
 
-try:
-    store = Store.default()
-    table = store.list_scenarios()
-except Exception as exc:
-    st.error(message(exc))
-    st.stop()
-names = table["name"].tolist()
-current = ss.get(state.K_NAME)
-# option labels, fixed for this run (a format_func must not read the session: AppTest calls it later)
-labels = {c: choice_label(c) for c in (WORKING, BASELINE, state.BUILTIN, *names)}
+    st.subheader(t("scn_list_header"))
+    if not names:
+        st.info(t("scn_none_saved"))
+    else:
+        marks = [" · ".join(m for m, on in ((t("scn_mark_current"), n == current),
+                                            (t("scn_mark_baseline"), n == ss[state.K_BASELINE_NAME])) if on)
+                 for n in names]
+        view = pd.DataFrame({t("scn_col_name"): table["name"], t("scn_col_note"): table["note"],
+                             t("scn_col_changed"): table["changed"], t("scn_col_in_use"): marks,
+                             t("scn_col_created"): table["created"],
+                             t("scn_col_updated"): table["updated"]})
+        when = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
+        st.dataframe(view, hide_index=True, width="stretch",
+                     column_config={t("scn_col_created"): when, t("scn_col_updated"): when})
+        download_excel(view, t("scn_list_file"), "scn_list")
 
-tab_lib, tab_cmp, tab_share = st.tabs([t("scn_tab_library"), t("scn_tab_compare"), t("scn_tab_share")])
+        box = st.container(border=True)
+        pick = box.selectbox(t("scn_pick"), names, index=names.index(current) if current in names else 0,
+                             key=state.widget_key("scn_pick"))
+        b1, b2, b3, b4, b5 = box.columns(5)
+        if b1.button(t("scn_load"), key="scn_load_btn", type="primary", width="stretch",
+                     help=t("scn_load_help")):
+            def load():
+                state.set_values(store.load_scenario(pick))
+                ss[state.K_NAME] = pick
+            act(load, t("scn_loaded", name=pick))
+        with b2.popover(t("scn_rename"), width="stretch"):
+            new = st.text_input(t("scn_new_name"), value=pick, max_chars=80,
+                                key=state.widget_key("scn_rename_to", pick))
+            if st.button(t("scn_rename_do"), key="scn_rename_btn"):
+                def rename():
+                    store.rename_scenario(pick, new)
+                    if ss.get(state.K_NAME) == pick:
+                        ss[state.K_NAME] = new.strip()
+                    if ss[state.K_BASELINE_NAME] == pick:
+                        ss[state.K_BASELINE_NAME] = new.strip()
+                act(rename, t("scn_renamed", old=pick, new=new.strip()))
+        with b3.popover(t("scn_duplicate"), width="stretch"):
+            copy_name = st.text_input(t("scn_new_name"), value=t("scn_copy_of", name=pick), max_chars=80,
+                                      key=state.widget_key("scn_dup_to", pick))
+            if st.button(t("scn_duplicate_do"), key="scn_dup_btn"):
+                act(lambda: store.duplicate_scenario(pick, copy_name),
+                    t("scn_duplicated", name=pick, new=copy_name.strip()))
+        with b4.popover(t("scn_delete"), width="stretch"):
+            st.warning(t("scn_delete_confirm", name=pick))
+            if st.button(t("scn_delete_do"), key="scn_del_btn", type="primary"):
+                def delete():
+                    store.delete_scenario(pick)
+                    if ss.get(state.K_NAME) == pick:
+                        ss[state.K_NAME] = None      # the working values stay, now unsaved
+                act(delete, t("scn_deleted", name=pick))
+        b5.download_button(t("scn_export"), data=lambda: store.export_scenario_yaml(pick).encode("utf-8"),
+                           file_name=f"{pick}.yaml", mime="application/x-yaml", width="stretch",
+                           key=state.widget_key("scn_export", pick))
 
-# ---- library: save, list, load / rename / duplicate / delete, baseline
-with tab_lib:
-    try:
-        st.subheader(t("scn_save_header"))
-        vals = state.values()
-        _, werr = state.params_or_error()
-        status = t("scn_n_changed", n=count_changes(vals)) if vals else t("scn_no_changes")
-        if current and current in names and store.load_scenario(current) != vals:
-            status += " · " + t("scn_modified", name=current)
-        st.markdown(t("scn_current_line", label=t("current_scenario"), name=current or t("unsaved_scenario"),
-                      status=status))
-        if werr:
-            st.error(t("scn_err_invalid", err=werr))
-        with st.form("scn_save_form", border=False):        # the inputs are sent with the click
-            c1, c2 = st.columns([2, 3])
-            name = c1.text_input(t("scn_name"), value=current or "", max_chars=80,
-                                 key=state.widget_key("scn_save_name"), placeholder=t("scn_name_hint"))
-            note = c2.text_input(t("scn_note"), value=store.scenario_info(current)["note"]
-                                 if current in names else "", key=state.widget_key("scn_save_note"))
-            overwrite = st.checkbox(t("scn_overwrite"), value=False, key=state.widget_key("scn_overwrite"))
-            clicked = st.form_submit_button(t("scn_save"), type="primary", disabled=bool(werr))
-        if clicked:
-            def save():
-                saved = store.save_scenario(name, vals, note=note, overwrite=overwrite)
-                ss[state.K_NAME] = saved
-                return saved
-            act(save, lambda saved: t("scn_saved", name=saved))
+    st.subheader(t("scn_baseline_header"))
+    st.caption(t("scn_baseline_caption"))
+    opts = [state.BUILTIN] + names
+    if ss[state.K_BASELINE_NAME] not in opts:            # a renamed/deleted or linked baseline
+        opts.append(ss[state.K_BASELINE_NAME])
+    key = f"scn_baseline_{lang}"
+    ss[key] = ss[state.K_BASELINE_NAME]
 
-        st.subheader(t("scn_list_header"))
-        if not names:
-            st.info(t("scn_none_saved"))
+    def set_baseline():
+        chosen = ss[key]
+        try:
+            ss[state.K_BASELINE] = {} if chosen == state.BUILTIN else store.load_scenario(chosen)
+            ss[state.K_BASELINE_NAME] = chosen
+            ss["scn_flash"] = t("scn_baseline_set", name=t("builtin_rules") if chosen == state.BUILTIN
+                                else chosen)
+        except dip_model.DipError as exc:       # e.g. the scenario was deleted meanwhile
+            ss["scn_flash_error"] = message(exc)
+
+    st.selectbox(t("scn_baseline_pick"), opts, key=key, on_change=set_baseline,
+                 format_func=lambda c, m=labels: m.get(c, c))
+    if "scn_flash_error" in ss:
+        st.error(ss.pop("scn_flash_error"))
+
+
+def compare_tab(store: Store, names: list[str], labels: dict[str, str]) -> None:
+    """Two scenarios compared: parameters, results, hospitals."""
+    opts = [WORKING, BASELINE, state.BUILTIN] + names
+    c1, c2 = st.columns(2)
+    pick_a = c1.selectbox(t("scn_pick_a"), opts, index=1, format_func=labels.get,
+                          key=state.widget_key("scn_cmp_a"))
+    pick_b = c2.selectbox(t("scn_pick_b"), opts, index=0, format_func=labels.get,
+                          key=state.widget_key("scn_cmp_b"))
+    la = t("scn_side", side="A", name=short_label(pick_a))
+    lb = t("scn_side", side="B", name=short_label(pick_b))
+    va, vb = values_of(store, pick_a), values_of(store, pick_b)
+    pa, ea = state.params_or_error(va)
+    pb, eb = state.params_or_error(vb)
+    for label, err in ((la, ea), (lb, eb)):
+        if err:
+            st.error(t("scn_side_invalid", side=label, err=err))
+    diff = param_diff(pa, pb, la, lb) if pa and pb else None
+    if diff is not None:
+        st.subheader(t("scn_param_diff"))
+        if diff.empty:
+            st.info(t("scn_same_params"))          # same parameters: the same results
         else:
-            marks = [" · ".join(m for m, on in ((t("scn_mark_current"), n == current),
-                                                (t("scn_mark_baseline"), n == ss[state.K_BASELINE_NAME])) if on)
-                     for n in names]
-            view = pd.DataFrame({t("scn_col_name"): table["name"], t("scn_col_note"): table["note"],
-                                 t("scn_col_changed"): table["changed"], t("scn_col_in_use"): marks,
-                                 t("scn_col_created"): table["created"],
-                                 t("scn_col_updated"): table["updated"]})
-            when = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
-            st.dataframe(view, hide_index=True, width="stretch",
-                         column_config={t("scn_col_created"): when, t("scn_col_updated"): when})
-            download_excel(view, t("scn_list_file"), "scn_list")
-
-            box = st.container(border=True)
-            pick = box.selectbox(t("scn_pick"), names, index=names.index(current) if current in names else 0,
-                                 key=state.widget_key("scn_pick"))
-            b1, b2, b3, b4, b5 = box.columns(5)
-            if b1.button(t("scn_load"), key="scn_load_btn", type="primary", width="stretch",
-                         help=t("scn_load_help")):
-                def load():
-                    state.set_values(store.load_scenario(pick))
-                    ss[state.K_NAME] = pick
-                act(load, t("scn_loaded", name=pick))
-            with b2.popover(t("scn_rename"), width="stretch"):
-                new = st.text_input(t("scn_new_name"), value=pick, max_chars=80,
-                                    key=state.widget_key("scn_rename_to", pick))
-                if st.button(t("scn_rename_do"), key="scn_rename_btn"):
-                    def rename():
-                        store.rename_scenario(pick, new)
-                        if ss.get(state.K_NAME) == pick:
-                            ss[state.K_NAME] = new.strip()
-                        if ss[state.K_BASELINE_NAME] == pick:
-                            ss[state.K_BASELINE_NAME] = new.strip()
-                    act(rename, t("scn_renamed", old=pick, new=new.strip()))
-            with b3.popover(t("scn_duplicate"), width="stretch"):
-                copy_name = st.text_input(t("scn_new_name"), value=t("scn_copy_of", name=pick), max_chars=80,
-                                          key=state.widget_key("scn_dup_to", pick))
-                if st.button(t("scn_duplicate_do"), key="scn_dup_btn"):
-                    act(lambda: store.duplicate_scenario(pick, copy_name),
-                        t("scn_duplicated", name=pick, new=copy_name.strip()))
-            with b4.popover(t("scn_delete"), width="stretch"):
-                st.warning(t("scn_delete_confirm", name=pick))
-                if st.button(t("scn_delete_do"), key="scn_del_btn", type="primary"):
-                    def delete():
-                        store.delete_scenario(pick)
-                        if ss.get(state.K_NAME) == pick:
-                            ss[state.K_NAME] = None      # the working values stay, now unsaved
-                    act(delete, t("scn_deleted", name=pick))
-            b5.download_button(t("scn_export"), data=lambda: store.export_scenario_yaml(pick).encode("utf-8"),
-                               file_name=f"{pick}.yaml", mime="application/x-yaml", width="stretch",
-                               key=state.widget_key("scn_export", pick))
-
-        st.subheader(t("scn_baseline_header"))
-        st.caption(t("scn_baseline_caption"))
-        opts = [state.BUILTIN] + names
-        if ss[state.K_BASELINE_NAME] not in opts:            # a renamed/deleted or linked baseline
-            opts.append(ss[state.K_BASELINE_NAME])
-        key = f"scn_baseline_{lang}"
-        ss[key] = ss[state.K_BASELINE_NAME]
-
-        def set_baseline():
-            chosen = ss[key]
-            try:
-                ss[state.K_BASELINE] = {} if chosen == state.BUILTIN else store.load_scenario(chosen)
-                ss[state.K_BASELINE_NAME] = chosen
-                ss["scn_flash"] = t("scn_baseline_set", name=t("builtin_rules") if chosen == state.BUILTIN
-                                    else chosen)
-            except Exception as exc:
-                ss["scn_flash_error"] = message(exc)
-
-        st.selectbox(t("scn_baseline_pick"), opts, key=key, on_change=set_baseline,
-                     format_func=lambda c, m=labels: m.get(c, c))
-        if "scn_flash_error" in ss:
-            st.error(ss.pop("scn_flash_error"))
-    except Exception as exc:
-        st.error(message(exc))
-
-# ---- compare two scenarios
-with tab_cmp:
-    try:
-        opts = [WORKING, BASELINE, state.BUILTIN] + names
-        c1, c2 = st.columns(2)
-        pick_a = c1.selectbox(t("scn_pick_a"), opts, index=1, format_func=labels.get,
-                              key=state.widget_key("scn_cmp_a"))
-        pick_b = c2.selectbox(t("scn_pick_b"), opts, index=0, format_func=labels.get,
-                              key=state.widget_key("scn_cmp_b"))
-        la = t("scn_side", side="A", name=short_label(pick_a))
-        lb = t("scn_side", side="B", name=short_label(pick_b))
-        va, vb = values_of(pick_a), values_of(pick_b)
-        pa, ea = state.params_or_error(va)
-        pb, eb = state.params_or_error(vb)
-        for label, err in ((la, ea), (lb, eb)):
+            st.caption(t("scn_param_diff_caption", n=len(diff)))
+            st.dataframe(diff, hide_index=True, width="stretch")
+            download_excel(diff, t("scn_param_diff_file"), "scn_param_diff")
+    if diff is not None and not diff.empty:
+        st.subheader(t("scn_result_diff"))
+        with st.spinner(t("loading")):
+            (sa, ha, ra_err), (sb, hb, rb_err) = compare(va, vb)
+        for label, err in ((la, ra_err), (lb, rb_err)):
             if err:
-                st.error(t("scn_side_invalid", side=label, err=err))
-        diff = param_diff(pa, pb, la, lb) if pa and pb else None
-        if diff is not None:
-            st.subheader(t("scn_param_diff"))
-            if diff.empty:
-                st.info(t("scn_same_params"))          # same parameters: the same results
-            else:
-                st.caption(t("scn_param_diff_caption", n=len(diff)))
-                st.dataframe(diff, hide_index=True, width="stretch")
-                download_excel(diff, t("scn_param_diff_file"), "scn_param_diff")
-        if diff is not None and not diff.empty:
-            st.subheader(t("scn_result_diff"))
-            with st.spinner(t("loading")):
-                (sa, ha, ra_err), (sb, hb, rb_err) = compare(va, vb)
-            for label, err in ((la, ra_err), (lb, rb_err)):
-                if err:
-                    st.error(t("scn_side_failed", side=label, err=err))
-            if sa and sb:
-                summ = summary_diff(sa, sb, la, lb)
-                num = st.column_config.NumberColumn(format="localized")
-                pct = st.column_config.NumberColumn(format="percent")
-                st.dataframe(summ, hide_index=True, width="stretch", placeholder="—",
-                             height=35 * (len(summ) + 1) + 3,
-                             column_config={la: num, lb: num, t("scn_col_change"): num,
-                                            t("scn_col_change_pct"): pct})
-                download_excel(summ, t("scn_summary_file"), "scn_summary")
+                st.error(t("scn_side_failed", side=label, err=err))
+        if sa and sb:
+            summ = summary_diff(sa, sb, la, lb)
+            num = st.column_config.NumberColumn(format="localized")
+            pct = st.column_config.NumberColumn(format="percent")
+            st.dataframe(summ, hide_index=True, width="stretch", placeholder="—",
+                         height=35 * (len(summ) + 1) + 3,
+                         column_config={la: num, lb: num, t("scn_col_change"): num,
+                                        t("scn_col_change_pct"): pct})
+            download_excel(summ, t("scn_summary_file"), "scn_summary")
 
-                st.markdown(f"**{t('scn_hosp_header', unit=t(f'unit_{unit()}'))}**")
-                hosp = hospital_diff(ha, hb, la, lb)
-                d = hosp[t("scn_col_change")]
-                eps = 0.005 / scale("money")
-                st.caption(t("scn_hosp_caption", up=int((d > eps).sum()), down=int((d < -eps).sum()),
-                             same=int((d.abs() <= eps).sum())))
-                yuan = st.column_config.NumberColumn(format="%,.2f")
-                st.dataframe(hosp, hide_index=True, width="stretch", height=360, placeholder="—",
-                             column_config={la: yuan, lb: yuan, t("scn_col_change"): yuan,
-                                            t("scn_col_change_pct"): pct})
-                download_excel(hosp, t("scn_hosp_file"), "scn_hosp")
-                if (d.abs() > eps).any():
-                    fig = change_chart(hosp[d.abs() > eps], la, lb)
-                    st.plotly_chart(fig, width="stretch", key="scn_chart")
-                    download_png(fig, t("scn_chart_file"), "scn_chart")
-    except Exception as exc:
-        st.error(message(exc))
+            st.markdown(f"**{t('scn_hosp_header', unit=t(f'unit_{unit()}'))}**")
+            hosp = hospital_diff(ha, hb, la, lb)
+            d = hosp[t("scn_col_change")]
+            eps = 0.005 / scale("money")
+            st.caption(t("scn_hosp_caption", up=int((d > eps).sum()), down=int((d < -eps).sum()),
+                         same=int((d.abs() <= eps).sum())))
+            yuan = st.column_config.NumberColumn(format="%,.2f")
+            st.dataframe(hosp, hide_index=True, width="stretch", height=360, placeholder="—",
+                         column_config={la: yuan, lb: yuan, t("scn_col_change"): yuan,
+                                        t("scn_col_change_pct"): pct})
+            download_excel(hosp, t("scn_hosp_file"), "scn_hosp")
+            if (d.abs() > eps).any():
+                fig = change_chart(hosp[d.abs() > eps], la, lb)
+                st.plotly_chart(fig, width="stretch", key="scn_chart")
+                download_png(fig, t("scn_chart_file"), "scn_chart")
 
-# ---- share as a link, import / export YAML
-with tab_share:
+
+def share_tab(store: Store, names: list[str], labels: dict[str, str]) -> None:
+    """Share as a link; export and import YAML."""
+    st.subheader(t("scn_link_header"))
+    opts = [WORKING] + names
+    pick = st.selectbox(t("scn_link_pick"), opts, format_func=labels.get,
+                        key=state.widget_key("scn_link_pick"))
+    vals = values_of(store, pick)
+    link = share_link(vals, ss.get(state.K_NAME) if pick == WORKING else pick)
+    if not vals:
+        st.info(t("scn_link_builtin"))
+    st.code(link, language=None, wrap_lines=True)
+    st.caption(t("scn_link_caption"))
+
+    st.subheader(t("scn_yaml_header"))
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown(f"**{t('scn_export_header')}**")
+        pick_e = st.selectbox(t("scn_export_pick"), opts, format_func=labels.get,
+                              key=state.widget_key("scn_export_pick"))
+        if pick_e == WORKING:
+            wname = ss.get(state.K_NAME) or t("unsaved_scenario")
+            text = scenario_yaml(wname, state.values())
+            fname = wname
+        else:
+            text, fname = store.export_scenario_yaml(pick_e), pick_e
+        st.code(text, language="yaml", wrap_lines=True)
+        st.download_button(t("scn_export"), data=text.encode("utf-8"), file_name=f"{fname}.yaml",
+                           mime="application/x-yaml", key=state.widget_key("scn_export_dl", pick_e))
+    with c2:
+        st.markdown(f"**{t('scn_import_header')}**")
+        up = st.file_uploader(t("scn_import_file"), type=["yaml", "yml"], key="scn_import_file",
+                              help=t("scn_import_help"), max_upload_size=1)
+        as_name = st.text_input(t("scn_import_name"), key=state.widget_key("scn_import_name"),
+                                placeholder=t("scn_import_name_hint"), max_chars=80)
+        over = st.checkbox(t("scn_overwrite"), key=state.widget_key("scn_import_over"))
+        then_load = st.checkbox(t("scn_import_load"), value=True, key=state.widget_key("scn_import_load"))
+        if st.button(t("scn_import_do"), key="scn_import_btn", disabled=up is None, type="primary"):
+            def do_import():
+                raw = up.getvalue()
+                if len(raw) > 1_000_000:
+                    raise StoreError(Message("scenario_too_big", mb=1), code="too_big")
+                saved = store.import_scenario_yaml(raw, name=as_name.strip() or None, overwrite=over)
+                if then_load:
+                    state.set_values(store.load_scenario(saved))
+                    ss[state.K_NAME] = saved
+                return saved
+            act(do_import, lambda saved: t("scn_imported_loaded" if then_load else "scn_imported",
+                                           name=saved))
+
+
+def section(draw: Callable[[], None]) -> None:
+    """One tab: a store or validation problem in this page's words; anything else to the page guard."""
+    def run() -> None:
+        try:
+            draw()
+        except dip_model.DipError as exc:
+            st.error(message(exc))
+    state.run_page(run)
+
+
+# ---------------------------------------------------------------- page
+def page() -> None:
+    st.title(t("nav_scenarios"))
+    st.caption(t("scn_caption"))
+    if "scn_flash" in ss:
+        st.success(ss.pop("scn_flash"))
+    store = Store.default()
     try:
-        st.subheader(t("scn_link_header"))
-        opts = [WORKING] + names
-        pick = st.selectbox(t("scn_link_pick"), opts, format_func=labels.get,
-                            key=state.widget_key("scn_link_pick"))
-        vals = values_of(pick)
-        link = share_link(vals, ss.get(state.K_NAME) if pick == WORKING else pick)
-        if not vals:
-            st.info(t("scn_link_builtin"))
-        st.code(link, language=None, wrap_lines=True)
-        st.caption(t("scn_link_caption"))
-
-        st.subheader(t("scn_yaml_header"))
-        c1, c2 = st.columns(2)
-        with c1:
-            st.markdown(f"**{t('scn_export_header')}**")
-            pick_e = st.selectbox(t("scn_export_pick"), opts, format_func=labels.get,
-                                  key=state.widget_key("scn_export_pick"))
-            if pick_e == WORKING:
-                wname = ss.get(state.K_NAME) or t("unsaved_scenario")
-                text = scenario_yaml(wname, state.values())
-                fname = wname
-            else:
-                text, fname = store.export_scenario_yaml(pick_e), pick_e
-            st.code(text, language="yaml", wrap_lines=True)
-            st.download_button(t("scn_export"), data=text.encode("utf-8"), file_name=f"{fname}.yaml",
-                               mime="application/x-yaml", key=state.widget_key("scn_export_dl", pick_e))
-        with c2:
-            st.markdown(f"**{t('scn_import_header')}**")
-            up = st.file_uploader(t("scn_import_file"), type=["yaml", "yml"], key="scn_import_file",
-                                  help=t("scn_import_help"), max_upload_size=1)
-            as_name = st.text_input(t("scn_import_name"), key=state.widget_key("scn_import_name"),
-                                    placeholder=t("scn_import_name_hint"), max_chars=80)
-            over = st.checkbox(t("scn_overwrite"), key=state.widget_key("scn_import_over"))
-            then_load = st.checkbox(t("scn_import_load"), value=True, key=state.widget_key("scn_import_load"))
-            if st.button(t("scn_import_do"), key="scn_import_btn", disabled=up is None, type="primary"):
-                def do_import():
-                    raw = up.getvalue()
-                    if len(raw) > 1_000_000:
-                        raise StoreError(Message("scenario_too_big", mb=1), code="too_big")
-                    saved = store.import_scenario_yaml(raw, name=as_name.strip() or None, overwrite=over)
-                    if then_load:
-                        state.set_values(store.load_scenario(saved))
-                        ss[state.K_NAME] = saved
-                    return saved
-                act(do_import, lambda saved: t("scn_imported_loaded" if then_load else "scn_imported",
-                                               name=saved))
-    except Exception as exc:
+        table = store.list_scenarios()
+    except StoreError as exc:
         st.error(message(exc))
+        return
+    names = table["name"].tolist()
+    # option labels, fixed for this run (a format_func must not read the session: AppTest calls it later)
+    labels = {c: choice_label(c) for c in (WORKING, BASELINE, state.BUILTIN, *names)}
+    tab_lib, tab_cmp, tab_share = st.tabs([t("scn_tab_library"), t("scn_tab_compare"), t("scn_tab_share")])
+    with tab_lib:
+        section(lambda: library_tab(store, table, labels))
+    with tab_cmp:
+        section(lambda: compare_tab(store, names, labels))
+    with tab_share:
+        section(lambda: share_tab(store, names, labels))
+
+
+state.run_page(page)

@@ -171,14 +171,14 @@ def downloads(df: pd.DataFrame, fig, name: str, key: str) -> None:
 
 # --- page ------------------------------------------------------------------------------------------
 
-st.title(t("nav_sensitivity"))
-st.caption(t("sen_intro"))
-try:
+def page() -> None:
+    st.title(t("nav_sensitivity"))
+    st.caption(t("sen_intro"))
     with st.spinner(t("loading")):
         res, err = state.results()
-    if err:
+    if res is None:
         st.error(t("sen_invalid", err=err), icon="⚠️")
-        st.stop()
+        return
     p = res.params
     lang = current_lang()
     metric = pick_output(res)
@@ -192,7 +192,7 @@ try:
                                key=state.widget_key("sen", "slots"))
     if not slots:
         st.info(t("sen_no_params"))
-        st.stop()
+        return
     data = state.dataset()
     pjson = json.dumps(p.user_values(), sort_keys=True, default=str)
     mkey = (metric.name, metric.scheme, metric.hospital)
@@ -229,7 +229,6 @@ try:
                               t("sen_current"): sw["is_current"].map(lambda x: "✔" if x else "")})
     downloads(sw_export, fig2, t("sen_sweep_file"), "sen_sweep")
     st.caption(t("sen_note"))
-except dip_model.DipError as exc:
-    st.error(tr(exc))
-except Exception as exc:  # never show a traceback
-    st.error(t("unexpected", kind=type(exc).__name__))
+
+
+state.run_page(page)

@@ -36,7 +36,7 @@ def montecarlo(_data, data_key: str, _params, params_key: str, unc_json: str, dr
 def run_for(settings: dict):
     """(MonteCarlo, None) or (None, message) for the working scenario and these settings."""
     p, err = state.params_or_error()
-    if err:
+    if p is None:
         return None, err
     try:
         data = state.dataset()
@@ -45,8 +45,6 @@ def run_for(settings: dict):
                           int(settings["draws"]), int(settings["seed"])), None
     except dip_model.DipError as e:
         return None, e.message
-    except Exception as e:  # never a traceback on a page
-        return None, t("unexpected", kind=type(e).__name__)
 
 
 def settings_form() -> dict:

@@ -27,6 +27,20 @@ def private_store(tmp_path_factory):
         os.environ["DIP_STORE"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def raise_page_errors():
+    """DIP_RAISE_ERRORS=1 for the whole run: an unexpected error in a page is shown as a short notice and
+    then raised again (ui.state.run_page), so AppTest records it and the test fails. AppTest runs the
+    scripts in this process, so they see os.environ."""
+    before = os.environ.get("DIP_RAISE_ERRORS")
+    os.environ["DIP_RAISE_ERRORS"] = "1"
+    yield
+    if before is None:
+        os.environ.pop("DIP_RAISE_ERRORS", None)
+    else:
+        os.environ["DIP_RAISE_ERRORS"] = before
+
+
 @pytest.fixture(scope="session")
 def city(tmp_path_factory):
     """A small synthetic city (3,000 cases, seed 7); read-only for every test that uses it."""

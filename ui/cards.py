@@ -1,4 +1,5 @@
-"""Money on metric cards, in the unit the sidebar chose (shared by the overview, budget and fund pages)."""
+"""Money in the unit the sidebar chose: on metric cards (overview, budget, fund …), and the unit's name
+in headers and axes."""
 from __future__ import annotations
 
 import streamlit as st
@@ -14,6 +15,16 @@ def unit() -> str:
 def scale() -> float:
     """Divisor from yuan to the unit shown."""
     return 1e4 if unit() == "wan" else 1.0
+
+
+def unit_name() -> str:
+    """The unit in table headers and axes (元 / 万元; "10k yuan")."""
+    return t(f"hb_unit_{unit()}")
+
+
+def unit_text() -> str:
+    """The unit as the sidebar names it (元 / 万元; "10k yuan (万元)")."""
+    return t(f"unit_{unit()}")
 
 
 def metric_money(v: float) -> str:

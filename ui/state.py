@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import logging
 import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,9 @@ K_SCHEME = "scheme_filter"        # "all" | "employee" | "resident"
 K_UNIT = "money_unit"             # "yuan" | "wan"
 K_STORE_ID = "dataset_store_id"   # a dataset in the embedded store (else dataset_path / the sample)
 K_REV = "scenario_rev"            # bumped when the scenario is replaced whole: widgets re-seed from it
+RAISE_ERRORS = "DIP_RAISE_ERRORS"  # env: "1" re-raises an unexpected error after the notice (the tests set it)
+
+log = logging.getLogger("dip.ui")
 
 
 # --- dataset -------------------------------------------------------------------------------------
@@ -48,7 +53,10 @@ def ensure_sample() -> Path:
 
 
 def folder_signature(path: str) -> str:
-    """Names, sizes and modification times of a folder's files: a changed file is a new dataset."""
+    """Names, sizes and modification times of a folder's files: a changed file is a new dataset. A folder
+    that is not there has the signature "missing" (loading it then says so, as a data problem)."""
+    if not Path(path).is_dir():
+        return "missing"
     return ";".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in sorted(Path(path).iterdir())
                     if f.is_file())
 
@@ -166,43 +174,44 @@ def error_path(message: str | None) -> str | None:
 # --- results -----------------------------------------------------------------------------------
 
 def results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | None]:
-    """Simulate the working scenario (or `vals`) on the current dataset; (results, error message)."""
+    """Simulate the working scenario (or `vals`) on the current dataset; (results, error message). A data
+    or rule problem is the message; anything else is a bug and goes up to the page guard (run_page)."""
     p, err = params_or_error(vals)
-    if err:
+    if p is None:
         return None, err
     try:
         return dip_model.simulate(dataset(), p), None
     except dip_model.DipError as e:
         return None, e.message
-    except Exception as e:  # never a traceback on a page: a short message instead
-        from .i18n import t
-        return None, t("unexpected", kind=type(e).__name__)
 
 
-def results_with_spinner() -> tuple[dip_model.Results | None, str | None]:
+def results_with_spinner(vals: dict | None = None) -> tuple[dip_model.Results | None, str | None]:
     """results(), with a spinner while it runs."""
     from .i18n import t
     with st.spinner(t("loading")):
-        return results()
+        return results(vals)
+
+
+def baseline_values() -> dict:
+    return st.session_state[K_BASELINE]
+
+
+def same_as_baseline() -> bool:
+    """Whether the working scenario is the baseline (then there is nothing to compare)."""
+    return values() == baseline_values()
 
 
 def baseline_results() -> tuple[dip_model.Results | None, str | None]:
-    return results(st.session_state[K_BASELINE])
+    return results(baseline_values())
 
 
-def results_and_baseline():
-    """(results, baseline results, error, baseline error); errors as messages, never tracebacks."""
-    from .i18n import t
-    try:
-        res, err = results()
-        if err:
-            return None, None, err, None
-        base, berr = baseline_results()
-        return res, base, None, berr
-    except dip_model.DipError as e:
-        return None, None, e.message, None
-    except Exception as e:  # never show a traceback
-        return None, None, t("unexpected", kind=type(e).__name__), None
+def results_and_baseline() -> tuple[dip_model.Results | None, dip_model.Results | None, str | None, str | None]:
+    """(results, baseline results, error, baseline error); data and rule problems as messages."""
+    res, err = results()
+    if err:
+        return None, None, err, None
+    base, berr = baseline_results()
+    return res, base, None, berr
 
 
 # --- shareable link ----------------------------------------------------------------------------
@@ -230,7 +239,7 @@ def restore_from_query() -> str | None:
         return None
     try:
         vals = decode_values(text)
-    except Exception:
+    except (ValueError, zlib.error):       # not base64, not zlib, not JSON, not a mapping: a broken link
         return "link"
     _, err = params_or_error(vals)
     if err:
@@ -251,14 +260,26 @@ def sync_query() -> None:
         st.query_params.from_dict(want)
 
 
-def run_page(page) -> None:
-    """Draw a page, or one section of it in its place: a data or rule problem shows as its message,
-    anything else as a short notice, never as a traceback (Streamlit's stop and rerun pass through:
-    they are not Exceptions)."""
+def raise_errors() -> bool:
+    """Whether an unexpected error is raised again after its notice (DIP_RAISE_ERRORS=1: the tests)."""
+    return os.environ.get(RAISE_ERRORS) == "1"
+
+
+def run_page(page: Callable[[], object]) -> None:
+    """Draw a page, or one section of it in its place. A data or rule problem (DipError) shows as its
+    message in the page's language. Anything else is a bug: the user sees a short notice, never a
+    traceback; the traceback goes to the log ("dip.ui"); with DIP_RAISE_ERRORS=1 it is raised again.
+    Streamlit's stop and rerun pass through (they are not Exceptions). The one place that catches
+    what it did not expect: app.py runs every page through it, and pages their sections."""
     from ui.i18n import t, tr
     try:
         page()
     except dip_model.DipError as err:
         st.error(tr(err))
-    except Exception as exc:  # never show a traceback
-        st.error(t("unexpected", kind=type(exc).__name__))
+    except Exception as exc:
+        if not getattr(exc, "_dip_reported", False):       # a section's guard inside a page's already did
+            log.exception("unexpected error on a page (%s)", type(exc).__name__)
+            st.error(t("unexpected", kind=type(exc).__name__))
+            setattr(exc, "_dip_reported", True)
+        if raise_errors():
+            raise

@@ -2,12 +2,19 @@
 the value from the working scenario, and a validation message appears next to the input at fault."""
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import streamlit as st
 
 from . import state
 from .i18n import current_lang, t, tr
+
+
+def digest(obj: Any) -> str:
+    """A short fingerprint of a value, for a widget key that must change when the value does."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
 def param_meta(path: str) -> dict:

@@ -193,3 +193,47 @@ def test_scenario_assessment_score_and_violation_for_one_hospital(city, data, mo
     at.button(key="gc_hd_clear").click().run()
     _ok(at)
     assert "hospital_data" not in at.session_state["scenario_values"]
+
+
+def _delta(at, label):
+    """The delta text of the metric with this label ('' when the card shows none)."""
+    return next(m.proto.delta for m in at.metric if m.label == label)
+
+
+def test_case_type_deltas_against_the_baseline(city, data, monkeypatch):
+    """A changed case-scoring parameter: each count's change against the baseline is the engine's."""
+    at = _open(city, monkeypatch, GROUPS)
+    _ok(at)
+    assert all(m.proto.delta == "" for m in at.metric)           # the scenario is the baseline: no deltas
+    at.number_input(key=next(w.key for w in at.number_input if w.label == "费用偏高倍率")).set_value(2.5).run()
+    _ok(at)
+    base = dip_model.simulate(data).hospitals
+    new = dip_model.simulate(data, {"cases": {"high_ratio": 2.5}}).hospitals
+    for col, label in (("n_high", "费用偏高病例"), ("n_normal", "正常病例")):
+        diff = int(new[col].sum()) - int(base[col].sum())
+        assert diff != 0
+        assert _delta(at, label) == f"{diff:+,} 较基准"
+
+
+def test_point_value_score_and_payment_deltas_against_the_baseline(city, data, monkeypatch):
+    """A changed level coefficient: point value, total score and final payment of each scheme, each
+    with its change against the baseline as the engine gives it."""
+    from dip_model.report.labels import money
+    at = _open(city, monkeypatch, COEFS)
+    _ok(at)
+    assert all(m.proto.delta == "" for m in at.metric)
+    levels = at.data_editor[0].value
+    row = int(levels.index[levels["机构级别"] == "2A"][0])
+    at = _edit(at, "gc_level", {row: {"覆盖值（可编辑）": 0.9}})
+    _ok(at)
+    base = dip_model.simulate(data).summary["schemes"]
+    new = dip_model.simulate(data, {"coefficients": {"level": {"2A": 0.9}}}).summary["schemes"]
+    for s, name in (("employee", "职工医保"), ("resident", "居民医保")):
+        d_pv = new[s]["settlement_point_value"] - base[s]["settlement_point_value"]
+        d_score = new[s]["total_score"] - base[s]["total_score"]
+        d_pay = new[s]["total_final_payment"] - base[s]["total_final_payment"]
+        assert d_pv != 0 and abs(d_score) >= 0.05
+        assert _delta(at, f"结算点值（{name}）") == f"{d_pv:+.3f} 较基准"
+        assert _delta(at, f"年度总分值（{name}）") == f"{d_score:+,.1f} 较基准"
+        want = "" if abs(d_pay) < 0.005 else f"{'+' if d_pay > 0 else '−'}{money(abs(d_pay), 'zh', 'yuan')} 较基准"
+        assert _delta(at, f"年度支付总额（{name}）") == want
