@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dip_model.analysis.bands import band_parts
 from dip_model.report import charts
 from ui import state
-from ui.cards import metric_money, scale, unit
+from ui.cards import metric_money, scale, unit_name, wan_label
 from ui.export import download_excel, download_png
 from ui.i18n import current_lang, t
+from ui.texts import band_text
 from ui.widgets import param_help, param_label, scheme_list, show_error_for
 
 U_MAX = charts.U_MAX
@@ -21,15 +21,6 @@ MONEY = ["pay_before_cap", "base_pay_before_cap", "diff_pay", "final_payment", "
 
 
 # --- formatting --------------------------------------------------------------------------------
-
-def unit_name() -> str:
-    return t(f"hb_unit_{unit()}")
-
-
-def band_text(label: str) -> str:
-    kind, lo, hi = band_parts(label)
-    return t(f"hb_band_{kind}", lo=lo, hi=hi)
-
 
 # --- band tables <-> parameter values ------------------------------------------------------------
 
@@ -152,7 +143,7 @@ def totals(res, base, schemes: list[str]) -> None:
         for col, k in zip(c, ("total_retained", "total_sharing", "cap_deduction", "total_final_payment")):
             delta = None if old is None else cur[k] - old[k]
             shown = None if delta is None or abs(delta) < 0.005 else ("-" if delta < 0 else "+") + metric_money(abs(delta))
-            label = t(f"bnd_m_{k}") + (t("hb_unit_suffix", unit=unit_name()) if unit() == "wan" else "")
+            label = wan_label(t(f"bnd_m_{k}"))
             col.metric(label, metric_money(cur[k]), shown, delta_color="off", help=t("bnd_m_help"))
 
 

@@ -9,7 +9,7 @@ from dip_model.rules.budget import revenue_figures
 from dip_model.analysis.budget_derivation import derivation
 from dip_model.params import per_scheme
 from ui import state, widgets
-from ui.cards import card_label, card_money, unit
+from ui.cards import card_label, card_money, compared_metric, unit
 from ui.export import download_excel, download_png
 from ui.i18n import current_lang, money, t, tr
 from ui.widgets import scheme_list
@@ -189,9 +189,7 @@ def key_metrics(s: dict, b: dict | None) -> None:
             d = card_money(s[key] - b[key], sign=True)
         label, value = (card_label(t("bdg_l_" + key)), card_money(s[key])) if kind == "yuan" else \
             (t("bdg_l_" + key), show(kind, s[key]))
-        col.metric(label, value, d or (t("bdg_no_change") if b else None), border=True,
-                   delta_color="off", delta_arrow="auto" if d else "off",
-                   delta_description=t("bdg_vs_baseline") if d else None)
+        compared_metric(col, label, value, d, bool(b), "bdg")
 
 
 # --- page ---------------------------------------------------------------------------------------

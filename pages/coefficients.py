@@ -26,13 +26,8 @@ CAT_COLOURS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2",
 def _baseline_summary() -> dict | None:
     """The baseline scenario's per-scheme summary; None when it is the working scenario (nothing to
     compare) or cannot be computed (then a warning says why)."""
-    if state.same_as_baseline():
-        return None
-    base, err = state.results_with_spinner(state.baseline_values())
-    if base is None:
-        st.warning(t("gc_baseline_invalid", err=err))
-        return None
-    return base.summary["schemes"]
+    base = state.compared_baseline("gc_baseline_invalid")
+    return None if base is None else base.summary["schemes"]
 
 
 def _changed(new: list, old: list) -> bool:

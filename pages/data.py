@@ -23,13 +23,13 @@ from dip_model.data.importer.read import ReadError, detect_encoding, sniff
 from dip_model.data.schema import SCHEME_WORDS
 from ui import state
 from ui.export import download_excel, download_png
+from ui.figures import font
 from ui.i18n import catalog, current_lang, t, tr
 
 K_LAST = "dat_last_import"          # folder of this session's last import
 K_TMP = "dat_upload_dir"            # this session's folder for uploaded files (emptied after each import)
 K_PICK = "dat_pick"
 EXTS = {"csv": "csv", "xlsx": "excel", "xls": "excel", "parquet": "parquet"}
-FONT = {"family": "Noto Sans CJK SC, sans-serif", "size": 13}
 SHOWN_ROWS = 500                    # rejected rows / outliers shown on screen (all in the download)
 
 
@@ -124,7 +124,7 @@ def rule_label(rule: str, q: dict | None = None) -> str:
 
 
 def layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
-    fig.update_layout(title=title, height=height, font=FONT, margin={"t": 60, "b": 10, "l": 10, "r": 10},
+    fig.update_layout(title=title, height=height, font=font(), margin={"t": 60, "b": 10, "l": 10, "r": 10},
                       xaxis={"title": x, "automargin": True}, yaxis={"title": y, "automargin": True},
                       legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
     return fig

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dip_model.report import charts
 from ui import state, widgets
-from ui.cards import card_label, card_money, unit
+from ui.cards import card_label, card_money, compared_metric, unit
 from ui.export import download_excel, download_png
 from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
@@ -58,9 +58,7 @@ def metrics(s: dict, b: dict | None) -> None:
         if key == "months_of_payment" and s["months_status"] in ("low", "high"):
             value = f":{'red' if s['months_status'] == 'low' else 'orange'}[{value}]"
         label = card_label(t(f"fnd_l_{key}")) if kind == "money" else t(f"fnd_l_{key}")
-        col.metric(label, value, d or (t("fnd_no_change") if b else None), border=True,
-                   help=t(f"fnd_help_{key}"), delta_color="off", delta_arrow="auto" if d else "off",
-                   delta_description=t("fnd_vs_baseline") if d else None)
+        compared_metric(col, label, value, d, bool(b), "fnd", help=t(f"fnd_help_{key}"))
 
 
 def band_message(scheme: str, s: dict, low: float, high: float) -> None:
@@ -112,8 +110,7 @@ def page() -> None:
             months_input("fund_balance.guidance_months_high")
     with st.spinner(t("loading")):
         res, err = state.results()
-        # the same scenario as the baseline: nothing to compare
-        base, berr = (None, None) if res is None or state.same_as_baseline() else state.baseline_results()
+        base, berr = state.baseline_to_compare() if res is not None else (None, None)
     if res is None:
         st.error(t("fnd_invalid", err=err), icon="⚠️")
         return

@@ -26,6 +26,15 @@ def _n(v) -> str:
     return f"{int(v):,}"
 
 
+def _search(cat: pd.DataFrame, q: str) -> np.ndarray:
+    """The catalogue rows whose code or name contains the search text (all rows for none)."""
+    s = q.strip().lower()
+    if not s:
+        return np.ones(len(cat), bool)
+    return (cat["group_id"].str.lower().str.contains(s, regex=False)
+            | cat["name"].fillna("").str.lower().str.contains(s, regex=False)).to_numpy()
+
+
 def _log_ticks(lo: float, hi: float) -> tuple[list, list]:
     """Tick positions (log10) and labels 1-2-5 per decade between lo and hi."""
     vals = [m * 10.0 ** e for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
@@ -47,13 +56,8 @@ def _log_bars(fig, hist: pd.DataFrame, names: dict, colours: dict, hover: str):
 def _baseline_counts() -> dict | None:
     """Case-type counts per scheme of the baseline scenario; None when it is the working scenario (nothing
     to compare) or cannot be computed (then a warning says why)."""
-    if state.same_as_baseline():
-        return None
-    base, err = state.results_with_spinner(state.baseline_values())
-    if base is None:
-        st.warning(t("gc_baseline_invalid", err=err))
-        return None
-    return {s: ag.type_counts(base.stage, [s]) for s in base.summary["schemes"]}
+    base = state.compared_baseline("gc_baseline_invalid")
+    return None if base is None else {s: ag.type_counts(base.stage, [s]) for s in base.summary["schemes"]}
 
 
 # --- inputs --------------------------------------------------------------------------------------
@@ -119,11 +123,7 @@ def _catalogue(res, schemes) -> None:
                             placeholder=t("gc_all"))
     grass = f[3].selectbox(t("gc_col_grassroots"), ["all", "yes", "no"], format_func=labeller("gc_yn_"),
                            key=state.widget_key("gc_grass"))
-    mask = np.ones(len(cat), bool)
-    if q.strip():
-        s = q.strip().lower()
-        mask &= (cat["group_id"].str.lower().str.contains(s, regex=False)
-                 | cat["name"].fillna("").str.lower().str.contains(s, regex=False)).to_numpy()
+    mask = _search(cat, q)
     if types:
         mask &= cat["group_type"].isin(types).to_numpy()
     if cats:
@@ -220,11 +220,7 @@ def _policy_factors(res) -> None:
     f = st.columns([3, 2])
     q = f[0].text_input(t("gc_search"), placeholder=t("gc_search_hint"), key=state.widget_key("gc_pf_q"))
     only = f[1].toggle(t("gc_pf_only_changed"), key=state.widget_key("gc_pf_only"))
-    mask = np.ones(len(cat), bool)
-    if q.strip():
-        s = q.strip().lower()
-        mask &= (cat["group_id"].str.lower().str.contains(s, regex=False)
-                 | cat["name"].fillna("").str.lower().str.contains(s, regex=False)).to_numpy()
+    mask = _search(cat, q)
     if only:
         mask &= cat["group_id"].isin(list(current)).to_numpy()
     view = cat.loc[mask, ["group_id", "name", "group_type", "rw", "policy_factor", "rw_eff"]].reset_index(drop=True)

@@ -12,24 +12,20 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
-from dip_model.analysis.bands import band_parts, bands_of, curve, regions
+from dip_model.analysis.bands import bands_of, curve, regions
 from dip_model.analysis.hospital_forecast import forecast, pv_range_from_montecarlo, read_ytd
 from dip_model.analysis.montecarlo import run_montecarlo
 from ui import state
 from ui.cards import card_label, card_money
 from ui.export import download_excel, download_png
+from ui.figures import font
 from ui.i18n import current_lang, t
+from ui.texts import band_text
 from ui.widgets import scheme_list
 
 U_MAX = 1.6
 COLORS = {"employee": "#1f77b4", "resident": "#ff7f0e"}
-FONT = {"family": "Noto Sans CJK SC, sans-serif", "size": 13}
 PV_DRAWS = 200
-
-
-def band_text(label: str) -> str:
-    kind, lo, hi = band_parts(label)
-    return t(f"hb_band_{kind}", lo=lo, hi=hi)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -161,7 +157,7 @@ def band_chart(fc, params, schemes) -> go.Figure:
                                                            "symbol": "circle" if s == "employee" else "diamond"},
                         name=t("hf_point", scheme=t(s)),
                         hovertemplate=t("hf_point", scheme=t(s)) + "<br>%{x:.2%}<extra></extra>")
-    fig.update_layout(title=t("hf_band_title"), height=460, font=FONT, margin={"t": 60, "b": 40, "l": 10, "r": 10},
+    fig.update_layout(title=t("hf_band_title"), height=460, font=font(), margin={"t": 60, "b": 40, "l": 10, "r": 10},
                       legend={"orientation": "h", "y": -0.18})
     # zoomed on the hospital's range, with the neighbouring band edges in view
     x0, x1 = max(0.0, min(lo_x, 0.9) - 0.1), min(U_MAX, max(hi_x, 1.1) + 0.1)
@@ -208,7 +204,7 @@ def monthly_chart(fc, schemes) -> go.Figure:
                         marker={"color": COLORS[s], "opacity": 1.0 if actual else 0.4,
                                 "pattern": {"shape": "" if actual else "/"}},
                         offsetgroup=s, hovertemplate="%{x}: %{y:,.0f}<extra></extra>")
-    fig.update_layout(title=t("hf_m_title"), height=380, font=FONT, barmode="group",
+    fig.update_layout(title=t("hf_m_title"), height=380, font=font(), barmode="group",
                       margin={"t": 60, "b": 40, "l": 10, "r": 10}, yaxis={"title": t("col_cases"), "automargin": True},
                       legend={"orientation": "h", "y": -0.18})
     return fig

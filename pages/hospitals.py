@@ -9,13 +9,14 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dip_model.analysis.bands import band_parts, bands_of, regions
+from dip_model.analysis.bands import bands_of, regions
 from dip_model.rules.articles import quote
 from dip_model.report import charts
 from ui import state
-from ui.cards import metric_money, scale, unit
+from ui.cards import metric_money, scale, unit, unit_name, wan_label
 from ui.export import download_excel, download_png
 from ui.i18n import catalog, current_lang, money, t
+from ui.texts import band_text
 from ui.widgets import scheme_list
 
 MONEY = ["score_fund", "retained", "sharing", "cap_deduction", "violation_deduction", "final_payment",
@@ -39,10 +40,6 @@ REGION_FILL = {"none": "rgba(189,189,189,0.30)", "retained": "rgba(166,219,160,0
 
 # --- formatting --------------------------------------------------------------------------------
 
-def unit_name() -> str:
-    return t(f"hb_unit_{unit()}")
-
-
 def exact(v: float) -> str:
     """Money to the fen in yuan, or in 万元 when the unit toggle says so."""
     if v is None or v != v:
@@ -54,16 +51,11 @@ def exact(v: float) -> str:
 
 def m_label(key: str) -> str:
     """A metric label, with the unit when money is shown in 万元 (the value then carries none)."""
-    return t(key) + (t("hb_unit_suffix", unit=unit_name()) if unit() == "wan" else "")
+    return wan_label(t(key))
 
 
 def known(key: str, fallback: str) -> str:
     return t(key) if key in catalog(current_lang()) else fallback
-
-
-def band_text(label: str) -> str:
-    kind, lo, hi = band_parts(label)
-    return t(f"hb_band_{kind}", lo=lo, hi=hi)
 
 
 def level_text(v) -> str:

@@ -97,17 +97,15 @@ def page() -> None:
     with st.spinner(t("loading")):
         state.ensure_sample()
         res, err = state.results()
-        # the same scenario as the baseline: nothing to compare, no deltas
-        same = state.same_as_baseline()
-        base, berr = (None, None) if res is None or same else state.baseline_results()
+        base, berr = state.baseline_to_compare() if res is not None else (None, None)
     if res is None:
         st.error(t("ovw_invalid", err=err))
         return
     schemes = [s for s in scheme_list() if s in res.summary["schemes"]]
     if berr:
         st.warning(t("ovw_baseline_invalid", err=berr))
-    if same:
-        st.info(t("ovw_same_as_baseline"))
+    if state.same_as_baseline():
+        st.info(t("ovw_same_as_baseline"))          # nothing to compare: no deltas
     low = res.params.get("fund_balance.guidance_months_low")
     high = res.params.get("fund_balance.guidance_months_high")
     for scheme in schemes:

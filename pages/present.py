@@ -51,8 +51,7 @@ def key_figures(sc: Scenario) -> None:
 def page() -> None:
     st.html(CSS)
     with st.spinner(t("loading")):
-        res, err = state.results()
-        base, berr = (None, None) if err else state.baseline_results()
+        res, base, err, berr = state.results_and_baseline()
     st.page_link("pages/overview.py", label=t("prs_exit"), icon=":material/close:")
     if err:
         st.error(t("prs_invalid", err=err), icon="⚠️")

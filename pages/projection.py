@@ -19,12 +19,12 @@ from dip_model.report import charts
 from ui import state
 from ui.cards import scale, unit
 from ui.export import download_excel, download_png
+from ui.figures import font
 from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
 
 K_ASM = "projection_assumptions"          # the page's assumptions (plain values), kept across pages
 RACE_COLOURS = ("#2f855a", "#b7791f", "#6b46c1", "#2c7a7b", "#d53f8c", "#3182ce", "#975a16", "#4a5568")
-FONT = {"family": "Noto Sans CJK SC, sans-serif", "size": 13}
 SERIES = (("settlement_point_value", "pv"), ("total_final_payment", "money"), ("fund_closing_balance", "money"),
           ("months_of_payment", "months"))
 
@@ -223,7 +223,7 @@ def race_section(data, p, a, schemes: list) -> None:
                         hovertemplate=t("prj_year_n", n="%{x}") + "<br>%{y:.1f}<extra>" + t(f"prj_cand_{key}") + "</extra>")
     fig.add_hline(y=100, line_color="#a0aec0", line_dash="dot")
     ticks = sorted(paths["year"].unique())
-    fig.update_layout(title=t("prj_race_chart", scheme=t(scheme)), height=460, font=FONT,
+    fig.update_layout(title=t("prj_race_chart", scheme=t(scheme)), height=460, font=font(),
                       xaxis={"title": t("prj_axis_year"), "tickmode": "array", "tickvals": ticks,
                              "ticktext": [t("prj_year_n", n=y) for y in ticks]},
                       yaxis={"title": t("prj_axis_pv_index"), "automargin": True},

@@ -91,8 +91,7 @@ def page() -> None:
     st.title(t("nav_reports"))
     st.caption(t("rpt_intro"))
     with st.spinner(t("loading")):
-        res, err = state.results()
-        base, berr = (None, None) if err else state.baseline_results()
+        res, base, err, berr = state.results_and_baseline()
     if err:
         st.error(t("rpt_invalid", err=err), icon="⚠️")
         return
@@ -101,7 +100,7 @@ def page() -> None:
         base = None
     sc = scenario(res, base)
     st.caption(t("rpt_scenario_line", name=sc.title_name, base=sc.baseline_title, data=sc.dataset_text))
-    if state.values() == st.session_state[state.K_BASELINE]:
+    if state.same_as_baseline():
         st.info(t("rpt_same_as_baseline"))
 
     hid = hospital_pick(sc)

@@ -14,7 +14,9 @@ import dip_model
 from dip_model.messages import Message
 from dip_model.data.store import Store, StoreError, count_changes, scenario_yaml
 from ui import state
+from ui.cards import scale, unit, unit_text
 from ui.export import download_excel, download_png
+from ui.figures import font
 from ui.i18n import catalog, current_lang, money, t, tr, unit_label
 from ui.widgets import scheme_list
 
@@ -57,14 +59,6 @@ def act(fn, done) -> None:
         return
     flash(done(result) if callable(done) else done)
     st.rerun()
-
-
-def unit() -> str:
-    return ss.get(state.K_UNIT, "yuan")
-
-
-def scale(kind: str) -> float:
-    return 1e4 if kind == "money" and unit() == "wan" else 1.0
 
 
 def shown(v) -> str:
@@ -157,9 +151,9 @@ def summary_diff(sa: dict, sb: dict, la: str, lb: str) -> pd.DataFrame:
         if a is None or b is None:
             continue
         for key, kind, article in FIGURES:
-            k, dec = scale(kind), {"money": 2, "pv": 3, "months": 2}[kind]    # fen, A-34.2, months
+            k, dec = scale() if kind == "money" else 1.0, {"money": 2, "pv": 3, "months": 2}[kind]    # fen, A-34.2, months
             va, vb = a[key] / k, b[key] / k
-            units = {"money": t(f"unit_{unit()}"), "pv": t("u_yuan_per_point"), "months": t("u_months")}
+            units = {"money": unit_text(), "pv": t("u_yuan_per_point"), "months": t("u_months")}
             rows.append({t("scn_col_scheme"): t(scheme), t("scn_col_item"): t(key), t("article"): article,
                          t("unit"): units[kind], la: round(va, dec), lb: round(vb, dec),
                          t("scn_col_change"): round(vb - va, dec),
@@ -172,7 +166,7 @@ def hospital_diff(ha: pd.DataFrame, hb: pd.DataFrame, la: str, lb: str) -> pd.Da
     m = ha[keys + ["name", "final_payment"]].merge(hb[keys + ["final_payment"]], on=keys, how="outer",
                                                    suffixes=("_a", "_b"))
     m = m[m["scheme"].isin(scheme_list())]
-    k = scale("money")
+    k = scale()
     a, b = m["final_payment_a"] / k, m["final_payment_b"] / k
     out = pd.DataFrame({t("col_hospital_id"): m["hospital_id"], t("col_name"): m["name"],
                         t("scn_col_scheme"): m["scheme"].map(t), la: a, lb: b, t("scn_col_change"): b - a,
@@ -186,7 +180,7 @@ def change_chart(table: pd.DataFrame, la: str, lb: str) -> go.Figure:
     d = top[t("scn_col_change")]
     names = [t("scn_hosp_scheme", name=n, scheme=sc)
              for n, sc in zip(top[t("col_name")], top[t("scn_col_scheme")])]
-    k = scale("money")
+    k = scale()
     hover = [f"{n}<br>{la}: {money(x * k, unit=unit())}<br>{lb}: {money(y * k, unit=unit())}"
              f"<br>{t('scn_col_change')}: {money(z * k, unit=unit())}"
              for n, x, y, z in zip(names, top[la], top[lb], d)]
@@ -195,11 +189,11 @@ def change_chart(table: pd.DataFrame, la: str, lb: str) -> go.Figure:
                            marker={"color": ["#2e9e6a" if v >= 0 else "#d9822b" for v in d]}))
     fig.update_layout(title=t("scn_chart_title", n=min(TOP, len(table)), a=la, b=lb),
                       height=max(320, 26 * len(top) + 120), margin={"t": 60, "b": 10, "l": 10, "r": 20},
-                      xaxis={"title": t("scn_axis_change", unit=t(f"unit_{unit()}")),
+                      xaxis={"title": t("scn_axis_change", unit=unit_text()),
                              "tickformat": ",.0f" if unit() == "yuan" else ",.2~f",
                              "zeroline": True, "zerolinecolor": "#555"},
                       yaxis={"title": t("scn_axis_hospital")}, showlegend=False,
-                      font={"family": "Noto Sans CJK SC, sans-serif", "size": 13})
+                      font=font())
     return fig
 
 
@@ -354,10 +348,10 @@ def compare_tab(store: Store, names: list[str], labels: dict[str, str]) -> None:
                                         t("scn_col_change_pct"): pct})
             download_excel(summ, t("scn_summary_file"), "scn_summary")
 
-            st.markdown(f"**{t('scn_hosp_header', unit=t(f'unit_{unit()}'))}**")
+            st.markdown(f"**{t('scn_hosp_header', unit=unit_text())}**")
             hosp = hospital_diff(ha, hb, la, lb)
             d = hosp[t("scn_col_change")]
-            eps = 0.005 / scale("money")
+            eps = 0.005 / scale()
             st.caption(t("scn_hosp_caption", up=int((d > eps).sum()), down=int((d < -eps).sum()),
                          same=int((d.abs() <= eps).sum())))
             yuan = st.column_config.NumberColumn(format="%,.2f")

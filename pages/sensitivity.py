@@ -14,12 +14,12 @@ import dip_model
 from dip_model.analysis.sensitivity import DEFAULT_SLOTS, Metric, one_way, slot_label, tornado
 from ui import state
 from ui.cards import scale, unit
-from ui.export import download_excel, download_png
+from ui.export import download_csv, download_excel, download_png
+from ui.figures import font
 from ui.i18n import current_lang, money, t, tr
 from ui.widgets import scheme_list
 
 OUTPUTS = ("point_value", "total_payouts", "closing_balance", "final_payment", "year_end_settlement")
-FONT = {"family": "Noto Sans CJK SC, sans-serif", "size": 13}
 
 
 # --- computation (keyed by the dataset version, the scenario and the question) -------------------------
@@ -106,7 +106,7 @@ def tornado_chart(df: pd.DataFrame, metric: Metric, title: str, rel_pct: float) 
                     hovertemplate="%{y}<br>" + t("sen_hover_value") + "：%{customdata[0]}<br>"
                     + t("sen_hover_change") + "：%{customdata[1]}<extra></extra>")
     fig.add_vline(x=0, line_color="#4a5568")
-    fig.update_layout(barmode="group", bargap=0.3, title=title, height=max(380, 34 * len(d) + 140), font=FONT,
+    fig.update_layout(barmode="group", bargap=0.3, title=title, height=max(380, 34 * len(d) + 140), font=font(),
                       xaxis={"title": t("sen_axis_change", unit=axis_title(metric)), "automargin": True,
                              "tickformat": ",.3f" if not is_money(metric) else ",.0f"},
                       yaxis={"automargin": True}, legend={"orientation": "h", "y": -0.12},
@@ -129,7 +129,7 @@ def sweep_chart(sw: pd.DataFrame, metric: Metric, label: str) -> go.Figure:
                         marker={"symbol": "diamond", "size": 16, "color": "#c53030"},
                         text=[t("sen_current_mark", v=x)], textposition="top right", textfont={"color": "#c53030"},
                         hovertemplate=t("sen_current") + "：%{x:.6g}<extra></extra>")
-    fig.update_layout(title=t("sen_sweep_title", param=label), height=420, font=FONT,
+    fig.update_layout(title=t("sen_sweep_title", param=label), height=420, font=font(),
                       xaxis={"title": label, "automargin": True}, yaxis={"title": axis_title(metric), "automargin": True,
                                                                         "tickformat": ",.3f" if not is_money(metric) else ",.0f"},
                       legend={"orientation": "h", "y": -0.2}, margin={"t": 60, "b": 40, "l": 10, "r": 10})
@@ -153,16 +153,11 @@ def tornado_table(df: pd.DataFrame, metric: Metric) -> tuple[pd.DataFrame, pd.Da
     return pd.DataFrame(shown), pd.DataFrame(export)
 
 
-def download_csv(df: pd.DataFrame, name: str, key: str) -> None:
-    st.download_button(f"⬇ {t('sen_download_csv')}", data=df.to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"{name}.csv", mime="text/csv", key=state.widget_key("csv", key))
-
-
 def downloads(df: pd.DataFrame, fig, name: str, key: str) -> None:
     """CSV, Excel and PNG of one result, side by side."""
     e = st.columns(3)
     with e[0]:
-        download_csv(df, name, f"{key}_csv")
+        download_csv(df, name, f"{key}_csv", t("sen_download_csv"))
     with e[1]:
         download_excel(df, name, f"{key}_xlsx")
     with e[2]:

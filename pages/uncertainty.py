@@ -15,8 +15,9 @@ import dip_model
 from dip_model.analysis.montecarlo import run_montecarlo
 from dip_model.analysis.uncertainty import load_uncertainty
 from ui import state
-from ui.cards import card_label, card_money, scale, unit
-from ui.export import download_excel, download_png
+from ui.cards import card_label, card_money, scale, unit, unit_name
+from ui.export import download_csv, download_excel, download_png
+from ui.figures import font
 from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
 
@@ -24,7 +25,6 @@ COLORS = {"employee": "#1f77b4", "resident": "#ff7f0e"}
 SPREAD_INPUTS = ("volume.growth", "volume.city_sd", "volume.dispersion", "cost.growth", "cost.city_sd",
                  "cost.hospital_sd", "case_mix.tilt_sd")
 K_UNC = "unc_settings"            # {draws, seed, values: {path: value}} — the page's inputs, kept across pages
-FONT = {"family": "Noto Sans CJK SC, sans-serif", "size": 13}
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -119,7 +119,7 @@ def pv_chart(mc, schemes) -> go.Figure:
         fig.add_scatter(x=[t(s)], y=[det], mode="markers", marker={"symbol": "diamond", "size": 13, "color": "#222"},
                         name=t("unc_det_marker"), showlegend=s == schemes[0],
                         hovertemplate=t("unc_det_marker") + "：%{y:.3f}<extra></extra>")
-    fig.update_layout(title=t("unc_pv_title"), height=440, font=FONT, margin={"t": 60, "b": 40, "l": 10, "r": 10},
+    fig.update_layout(title=t("unc_pv_title"), height=440, font=font(), margin={"t": 60, "b": 40, "l": 10, "r": 10},
                       yaxis={"title": t("unc_axis_pv"), "automargin": True, "tickformat": ".2f"},
                       xaxis={"type": "category"}, legend={"orientation": "h", "y": -0.12})
     return fig
@@ -143,7 +143,7 @@ def path_chart(mc, schemes) -> go.Figure:
                         hovertemplate="%{x}<br>P50 %{y:,.2f}<br>P10 %{customdata[0]} · P90 %{customdata[1]}<extra></extra>")
         fig.add_scatter(x=labels, y=d["deterministic"] / sc, mode="lines", line={"color": COLORS[s], "dash": "dot", "width": 1.5},
                         name=t("unc_det_name", scheme=t(s)), hovertemplate="%{x}<br>%{y:,.2f}<extra></extra>")
-    fig.update_layout(title=t("unc_path_title"), height=460, font=FONT, margin={"t": 60, "b": 40, "l": 10, "r": 10},
+    fig.update_layout(title=t("unc_path_title"), height=460, font=font(), margin={"t": 60, "b": 40, "l": 10, "r": 10},
                       yaxis={"title": t("unc_axis_money_" + unit()), "automargin": True, "tickformat": ",.0f"},
                       xaxis={"automargin": True, "tickangle": 0}, legend={"orientation": "h", "y": -0.15})
     return fig
@@ -169,7 +169,7 @@ def hospital_chart(hq: pd.DataFrame, metric: str, top: int) -> go.Figure:
                     name="P50", hovertemplate="%{y}<br>P50 %{x:,.2f}<extra></extra>")
     fig.add_scatter(y=names, x=d[metric] / sc, mode="markers", marker={"symbol": "diamond", "color": "#222", "size": 8},
                     name=t("unc_det_marker"), hovertemplate="%{y}<br>%{x:,.2f}<extra></extra>")
-    fig.update_layout(title=t("unc_h_title_" + metric, n=len(d)), height=max(380, 26 * len(d) + 120), font=FONT,
+    fig.update_layout(title=t("unc_h_title_" + metric, n=len(d)), height=max(380, 26 * len(d) + 120), font=font(),
                       margin={"t": 60, "b": 40, "l": 10, "r": 10}, barmode="overlay",
                       xaxis={"title": t("unc_axis_money_" + unit()), "automargin": True, "tickformat": ",.0f"},
                       yaxis={"automargin": True}, legend={"orientation": "h", "y": -0.08})
@@ -177,7 +177,7 @@ def hospital_chart(hq: pd.DataFrame, metric: str, top: int) -> go.Figure:
 
 
 def hospital_table(hq: pd.DataFrame) -> pd.DataFrame:
-    u = t(f"hb_unit_{unit()}")
+    u = unit_name()
     sc = scale()
     out = pd.DataFrame({t("col_hospital_id"): hq["hospital_id"], t("col_name"): hq["name"],
                         t("col_scheme"): hq["scheme"].map(t), t("col_cases"): hq["cases"]})
@@ -238,8 +238,7 @@ def page() -> None:
     with st.expander(t("unc_draws_head")):
         draws = mc.draws_table()
         draws = draws[draws["scheme"].isin(schemes)]
-        st.download_button(f"⬇ {t('unc_draws_csv')}", data=draws.to_csv(index=False).encode("utf-8-sig"),
-                           file_name="draws.csv", mime="text/csv", key="unc_draws_csv")
+        download_csv(draws, "draws", "unc_draws", t("unc_draws_csv"))
         st.dataframe(draws.head(200), hide_index=True, width="stretch")
     st.caption(t("unc_note"))
 

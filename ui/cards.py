@@ -3,6 +3,7 @@ in headers and axes."""
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from . import state
 from .i18n import current_lang, money, t
@@ -43,6 +44,21 @@ def card_money(v: float, sign: bool = False) -> str:
     return (("+" if v > 0 else "-") + txt) if sign else txt
 
 
+def wan_label(label: str) -> str:
+    """A metric label, with the unit when money is shown in 万元 (the value then carries none)."""
+    return label + (t("hb_unit_suffix", unit=unit_name()) if unit() == "wan" else "")
+
+
 def card_label(label: str) -> str:
     """The label of a money card: in English it carries the unit."""
     return label if current_lang() == "zh" else t("card_label_" + unit(), label=label)
+
+
+def compared_metric(col: DeltaGenerator, label: str, value: str, delta: str | None, compared: bool, texts: str,
+                    help: str | None = None) -> None:
+    """A bordered card with its change against the baseline: the change with its arrow, "no change" when
+    there is a baseline and the figure is the same, nothing without a baseline. `texts` is the page's
+    prefix of the keys <texts>_no_change and <texts>_vs_baseline."""
+    col.metric(label, value, delta or (t(f"{texts}_no_change") if compared else None), border=True, help=help,
+               delta_color="off", delta_arrow="auto" if delta else "off",
+               delta_description=t(f"{texts}_vs_baseline") if delta else None)

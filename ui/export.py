@@ -1,5 +1,5 @@
 """Downloads: every table as Excel (Chinese headers, money formats, frozen header, plus a sheet of the
-parameters used), every chart as PNG. The workbook itself is dip_model.report.workbook, the one the
+parameters used) or CSV, every chart as PNG. The workbook itself is dip_model.report.workbook, the one the
 scenario report and the command line use."""
 from __future__ import annotations
 
@@ -35,6 +35,13 @@ def download_excel(df: pd.DataFrame, name: str, key: str, sheet: str | None = No
     st.download_button(f"⬇ {t('download_excel')}", data=lambda: excel_bytes({sheet or name: df}, vals, lang),
                        file_name=f"{name}.xlsx", key=state.widget_key("xlsx", key),
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def download_csv(df: pd.DataFrame, name: str, key: str, label: str) -> None:
+    """A download button for one table as CSV, in UTF-8 with a byte-order mark (Excel on Chinese Windows
+    reads it so); written on click."""
+    st.download_button(f"⬇ {label}", data=lambda: df.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"{name}.csv", mime="text/csv", key=state.widget_key("csv", key))
 
 
 def png_bytes(fig) -> bytes:

@@ -205,6 +205,25 @@ def baseline_results() -> tuple[dip_model.Results | None, str | None]:
     return results(baseline_values())
 
 
+def baseline_to_compare() -> tuple[dip_model.Results | None, str | None]:
+    """The baseline's results for the changes a page shows against it: (None, None) when the working
+    scenario is the baseline (nothing to compare); a data or rule problem as its message."""
+    if same_as_baseline():
+        return None, None
+    return baseline_results()
+
+
+def compared_baseline(warning: str) -> dip_model.Results | None:
+    """baseline_to_compare() with a spinner; a problem computing the baseline shows as the page text
+    `warning` (which has an {err}), and there are no changes to show."""
+    from .i18n import t
+    with st.spinner(t("loading")):
+        base, err = baseline_to_compare()
+    if err:
+        st.warning(t(warning, err=err))
+    return base
+
+
 def results_and_baseline() -> tuple[dip_model.Results | None, dip_model.Results | None, str | None, str | None]:
     """(results, baseline results, error, baseline error); data and rule problems as messages."""
     res, err = results()
