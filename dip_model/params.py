@@ -186,6 +186,25 @@ def _num(path: str, v: Any, lo: float | None = None, hi: float | None = None, al
         raise ParameterError(Message("param_outside", path=path, value=v, range=rng))
 
 
+def _positive(path: str, v: Any, allow_none=False) -> None:
+    """A number above 0 (a point value: 0 or less is refused with the parameter's name)."""
+    if v is None and allow_none:
+        return
+    _num(path, v)
+    if not v > 0:
+        raise ParameterError(Message("param_positive", path=path, value=v))
+
+
+def _monthly(path: str, v: Any) -> None:
+    """null, or 12 numbers above 0 (January … December)."""
+    if v is None:
+        return
+    if not isinstance(v, list) or len(v) != 12:
+        raise ParameterError(Message("param_monthly", path=path, got=repr(v)))
+    for i, x in enumerate(v):
+        _positive(f"{path}[{i}]", x)
+
+
 def _per_scheme(path: str, v: Any, lo: float | None, hi: float | None) -> None:
     if isinstance(v, Mapping):
         for k, x in v.items():
@@ -280,6 +299,9 @@ def validate_params(p: Params) -> None:
             _num(f"hospital_data.{name}.{k}", x, 0)
     _num("point_value.decimals", g("point_value.decimals"), 0, 10)
     _num("point_value.quality_iqr_k", g("point_value.quality_iqr_k"), 0)
+    for scheme in ("employee", "resident"):
+        _positive(f"point_value.given.{scheme}", g(f"point_value.given.{scheme}"), allow_none=True)
+        _monthly(f"point_value.budget_monthly.{scheme}", g(f"point_value.budget_monthly.{scheme}"))
     for scheme in ("employee", "resident"):
         _bands(f"sharing.{scheme}", g(f"sharing.{scheme}.retained"), g(f"sharing.{scheme}.overspend"))
     _num("fund_balance.guidance_months_low", g("fund_balance.guidance_months_low"), 0)

@@ -60,12 +60,13 @@ def read_ytd(source, data: DataSet, name: str = "cases.csv") -> pd.DataFrame:
         else:
             target.write_bytes(Path(source).read_bytes())
         data.hospitals[["hospital_id", "level", "reimb_level"]].to_csv(folder / "hospitals.csv", index=False)
-        data.fund.to_csv(folder / "fund.csv", index=False)
+        if data.fund is not None:
+            data.fund.to_csv(folder / "fund.csv", index=False)
         # the folder check wants a catalogue; the cases are grouped later against the city's own
         (folder / "catalogue.csv").write_text("group_id,group_type,rw\n_,core,1000\n", encoding="utf-8")
         from ..data.load import load_data
         try:
-            return load_data(folder).cases
+            return load_data(folder, match_catalogue=False).cases
         except InputError as err:
             raise InputError([replace(p, file=name) if p.file.startswith("cases") else p for p in err.problems]) from None
 

@@ -1,4 +1,4 @@
-"""Command line: python -m dip_model {run, validate, explain, synth, params, import, report, statements, forecast, sensitivity, sweep, montecarlo, hospital-forecast}."""
+"""Command line: python -m dip_model {run, validate, explain, synth, params, import, report, statements, forecast, sensitivity, sweep, montecarlo, hospital-forecast, groups}."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +24,11 @@ def _run(a) -> int:
     res = simulate(data, params)
     write_results(res, a.out, with_cases=not a.no_cases)
     for s, v in res.summary["schemes"].items():
+        if res.mode == "hospital":
+            print(say("cli_run_hospital_scheme", a.lang, scheme=s, pv=v["settlement_point_value"],
+                      pvb=v["budget_point_value"], final=v["total_final_payment"],
+                      year_end=v["total_year_end_settlement"]))
+            continue
         print(f"{s}: point value {v['settlement_point_value']} (budget {v['budget_point_value']:.4g}), "
               f"DIP payable {v['dip_fund_payable']:,.2f}, final payments {v['total_final_payment']:,.2f}, "
               f"cap deduction {v['cap_deduction']:,.2f}, months of payment {v['months_of_payment']:.2f}")
@@ -34,8 +39,9 @@ def _run(a) -> int:
 
 
 def _validate(a) -> int:
-    from ..data.load import validate
+    from ..data.load import folder_mode, validate
     problems, warnings = validate(a.data)
+    print(say(f"cli_mode_{folder_mode(a.data)}", a.lang))
     for w in warnings:
         print(say("cli_warning", a.lang, message=w))
     for p in problems:
@@ -94,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_uncertainty_parsers(sub)
     from .analysis import add_analysis_parsers
     add_analysis_parsers(sub)
+    from .hospital import add_hospital_parsers
+    add_hospital_parsers(sub)
     for p in sub.choices.values():      # every command prints its errors in a language; en unless it has its own
         if p.get_default("lang") is None:
             p.add_argument("--lang", default="en", choices=["zh", "en"], help=LANG_HELP + " (default en)")

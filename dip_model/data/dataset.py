@@ -18,7 +18,8 @@ cases      one row per case, index 0..n-1, columns
            total_cost, ffs_fund, ffs_amount (float64; ffs_amount defaults to total_cost),
            self_pay (float64, NaN = not given), other_insurance (float64, default 0),
            age (float64, NaN = not given),
-           qc_pass, uploaded_on_time (bool, default True), tcm_advantage, transferred (bool, default False)
+           qc_pass, uploaded_on_time (bool, default True), tcm_advantage, transferred,
+           readmission_elsewhere (bool, default False), department, doctor (object: str or None)
 history    same columns as cases (None when no history.csv)
 catalogue  group_id (str), name (str), group_type (core|comprehensive), rw (float64),
            policy_factor (float64, default 1), grassroots (bool, default False),
@@ -26,7 +27,8 @@ catalogue  group_id (str), name (str), group_type (core|comprehensive), rw (floa
            (None when no catalogue.csv)
 group_level_costs  group_id (str), level (str), mean_cost (float64)   (None when absent)
 fund       one row per scheme present: scheme plus the money columns of docs/data-contract.md as float64
-           (NaN when not given; revenue / revenue_growth may be derived from each other, see budget)
+           (NaN when not given; revenue / revenue_growth may be derived from each other, see budget);
+           None in a hospital folder (mode "hospital": one or a few hospitals, no city fund table)
 aux        aux_type (str), aux_coef (float64)   (None when absent)
 """
 from __future__ import annotations
@@ -38,13 +40,14 @@ from typing import Any
 import pandas as pd
 
 SCHEMES = ("employee", "resident")
+MODES = ("city", "hospital")      # a folder with fund.csv (the whole city) or without (one or a few hospitals)
 
 
 @dataclass(eq=False)
 class DataSet:
     hospitals: pd.DataFrame
     cases: pd.DataFrame
-    fund: pd.DataFrame
+    fund: pd.DataFrame | None
     catalogue: pd.DataFrame | None = None
     group_level_costs: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
@@ -54,6 +57,13 @@ class DataSet:
     warnings: list[str] = field(default_factory=list)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: Any = field(default_factory=threading.RLock, repr=False)
+
+    @property
+    def mode(self) -> str:
+        """"city" when the folder has the city's fund table, else "hospital": the steps that need the
+        whole city (A-10 … A-13 budget, A-36 cap, A-3 balance) are then not applicable and the
+        settlement point value must be given (docs/data-contract.md, Hospital folders)."""
+        return "city" if self.fund is not None else "hospital"
 
     def __getstate__(self):
         """Pickled (e.g. to a worker process) without its caches and lock."""

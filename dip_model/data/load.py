@@ -24,7 +24,7 @@ from ..messages import Items, Message, Template
 from .cells import as_text, convert_column, memory_pool, str_series
 from .dataset import SCHEMES, DataSet
 from .files import Raw, folder_files, hash_files, read_error, read_raw, table_files
-from .schema import HISTORY, TABLES, Table
+from .schema import FUND, HISTORY, TABLES, Table
 
 ROWS_SHOWN = 10                             # offending rows listed per problem
 
@@ -36,16 +36,26 @@ def validate(path) -> tuple[list[Problem], list[str]]:
     return ctx.problems, ctx.warnings
 
 
-def load_data(path) -> DataSet:
-    """The normalised DataSet of the folder at `path`; InputError if any problem is found."""
-    ctx = _check(Path(path))
+def load_data(path, *, match_catalogue: bool = True) -> DataSet:
+    """The normalised DataSet of the folder at `path`; InputError if any problem is found.
+    `match_catalogue=False` skips the check of the cases' groups against catalogue.csv (for a folder
+    assembled around a cases table, whose catalogue is a stand-in)."""
+    ctx = _check(Path(path), match_catalogue)
     if ctx.problems:
         raise InputError(ctx.problems)
     t = ctx.tables
-    return DataSet(hospitals=t["hospitals"], cases=t["cases"], fund=t["fund"],
+    return DataSet(hospitals=t["hospitals"], cases=t["cases"], fund=t.get("fund"),
                    catalogue=t.get("catalogue"), group_level_costs=t.get("group_level_costs"),
                    history=t.get("history"), aux=t.get("aux"), source=str(path),
                    version=ctx.digest, warnings=list(ctx.warnings))
+
+
+def folder_mode(path) -> str:
+    """"city" when the folder holds a fund table, else "hospital" (DataSet.mode; nothing is parsed)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return "city"
+    return "city" if table_files(FUND, folder_files(folder)) else "hospital"
 
 
 def folder_version(path) -> str:
@@ -95,7 +105,7 @@ def as_mask(mask) -> np.ndarray:
     return np.asarray(mask, dtype=bool)
 
 
-def _check(folder: Path) -> Ctx:
+def _check(folder: Path, match_catalogue: bool = True) -> Ctx:
     ctx = Ctx(folder)
     if not folder.is_dir():
         ctx.problem(str(folder), Message("data_folder_not_found"))
@@ -111,7 +121,7 @@ def _check(folder: Path) -> Ctx:
                 ctx.tables[spec.name] = normalise(ctx, spec, raw)
             del raw                 # the text columns are freed before the next file is read
             memory_pool().release_unused()
-        _cross_check(ctx)
+        _cross_check(ctx, match_catalogue)
         ctx.digest = digest.result().hexdigest()
     return ctx
 
@@ -278,9 +288,14 @@ ROW_RULES = {"hospitals": _hospital_rules, "cases": _case_rules, "history": _cas
 
 
 # ---------------------------------------------------------------- across tables
-def _cross_check(ctx: Ctx) -> None:
+def _cross_check(ctx: Ctx, match_catalogue: bool = True) -> None:
     t, f = ctx.tables, ctx.files
     hospitals = t.get("hospitals")
+    city = "fund" in f                              # DataSet.mode: a fund table makes a city folder
+    if not city and "history" in f:                 # its figures would come from one hospital's stays
+        ctx.warnings.append(Message("history_ignored_hospital"))
+        t.pop("history", None)
+        f.pop("history")
     for name, warn in (("cases", False), ("history", True)):
         df = t.get(name)
         if df is None or hospitals is None:
@@ -291,8 +306,42 @@ def _cross_check(ctx: Ctx) -> None:
                        file=f.get("hospitals", "hospitals.csv"))
         ctx.rows(f[name], "hospital_id", unknown, msg, ids, warn=warn)
     _fund_coverage(ctx)
-    if "history" not in f and "catalogue" not in f:     # docs/data-contract.md: one of them is needed
+    if not city and "catalogue" not in f:               # docs/data-contract.md: a hospital folder
+        ctx.problem("catalogue.csv", Message("catalogue_missing_hospital"))
+    elif "history" not in f and "catalogue" not in f:   # a city folder: one of them is needed
         ctx.problem("catalogue.csv", Message("catalogue_missing"))
+    if match_catalogue:
+        _catalogue_coverage(ctx, city)
+
+
+def _catalogue_coverage(ctx: Ctx, city: bool) -> None:
+    """The cases' groups against catalogue.csv: a problem when no case's group is in it; a warning with
+    the share of cases whose group is not, in a hospital folder whenever there is one, in a city folder
+    when they are most of the cases (a few new groups are ordinary there: A-21 scores them)."""
+    cases, cat = ctx.tables.get("cases"), ctx.tables.get("catalogue")
+    if cases is None or cat is None or not len(cases):
+        return
+    from ..rules.grouping import assign_groups
+    ids = pd.Index(cat["group_id"].dropna().astype(str).unique())
+    given = cases["group_id"].notna().to_numpy()
+    known = given & cases["group_id"].isin(ids).to_numpy()
+    by_dx = ~given & cases["dx_code"].notna().to_numpy()
+    if by_dx.any():                                  # grouped from the diagnosis, as the engine does (A-15)
+        keys = assign_groups(cases.loc[by_dx, ["group_id", "dx_code", "proc_codes", "proc_class"]], ids, 5)
+        known[by_dx] = keys.notna().to_numpy()
+    base = given | by_dx
+    unknown = base & ~known
+    n, total = int(unknown.sum()), int(base.sum())
+    if not n:
+        return
+    values = cases["group_id"].where(cases["group_id"].notna(), cases["dx_code"])
+    file, catalogue = ctx.files["cases"], ctx.files["catalogue"]
+    if n == total:
+        ctx.rows(file, "group_id", unknown, Template("catalogue_matches_no_case", catalogue=catalogue, n=total),
+                 values)
+    elif not city or n * 2 > total:
+        ctx.rows(file, "group_id", unknown, Template("group_not_in_catalogue", catalogue=catalogue, n=n,
+                                                     total=total, share=f"{n / total:.1%}"), values, warn=True)
 
 
 def _fund_coverage(ctx: Ctx) -> None:

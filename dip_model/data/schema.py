@@ -84,7 +84,9 @@ CASE_COLS = (
     Col("other_insurance", "float", default=0.0, low="nonneg"),
     Col("age", "float", low="nonneg"),
     *_flags("qc_pass", "uploaded_on_time", default=True),
-    *_flags("tcm_advantage", "transferred", default=False),
+    *_flags("tcm_advantage", "transferred", "readmission_elsewhere", default=False),
+    Col("department", "opt"),
+    Col("doctor", "opt"),
 )
 CASES = Table("cases", CASE_COLS, needed=True, unique=("case_id",))
 HISTORY = Table("history", CASE_COLS, unique=("case_id",))  # duplicates only warned
@@ -97,7 +99,7 @@ FUND = Table("fund", (
     *(Col(m, "float", low="nonneg") for m in FUND_MONEY),
     Col("revenue_growth", "float"),
     Col("opening_balance", "float"),
-), needed=True, unique=("scheme",))
+), unique=("scheme",))                  # needed in a city folder; absent = a hospital folder
 
 CATALOGUE = Table("catalogue", (
     Col("group_id", "text", need=True),

@@ -9,6 +9,11 @@ from ..params import Params, per_scheme
 
 BUDGET_LINES = ("out_of_area", "local_outpatient", "maternity", "critical_illness_premium",
                 "non_dip_items", "other_rigid")
+# what scheme_budget returns, in order; in a hospital folder every one is "not applicable" (None)
+BUDGET_FIELDS = ("prior_expenditure", "prior_revenue", "revenue", "revenue_growth", "growth_rate", "growth_cap",
+                 "growth_rate_effective", "prior_year_balanced", "budget_base", "budget_adjustment",
+                 "budget_total", "prior_adjustment_fund", "adjustment_fund_grown", "adjustment_fund_capped_at",
+                 "adjustment_fund", *BUDGET_LINES, "dip_fund_payable", "payment_rate", "dip_cost_payable")
 
 
 def _f(row, key, default=None):

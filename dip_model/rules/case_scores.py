@@ -79,8 +79,9 @@ def _level_cost(group: np.ndarray, hosp: np.ndarray, categories: np.ndarray, ref
 
 def _lost_grassroots(prep: Prepared, group: np.ndarray, grass: np.ndarray, p: Params) -> np.ndarray:
     """A-15 ¶2: a transfer (I-12), or a readmission of the same patient with the same group within
-    `readmit_days` of the earlier discharge, strips grassroots treatment from both stays."""
-    lost = np.zeros(len(group), bool)
+    `readmit_days` of the earlier discharge, strips grassroots treatment from both stays. A stay whose
+    partner is at a hospital outside the data (a hospital folder) is flagged `readmission_elsewhere`."""
+    lost = grass & prep.elsewhere
     if p.interpretation("I-12") == "transfer_flag":
         lost |= grass & prep.transferred
     idx = np.flatnonzero(grass & (prep.patient >= 0))

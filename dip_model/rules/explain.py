@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import DipError
-from ..messages import Message
+from ..messages import Items, Localisable, Message
 
 
 @dataclass
@@ -53,6 +53,21 @@ def explain(res, hospital_id: str, scheme: str) -> list[Step]:
     combine = p.get("coefficients.combine")
     k_formula = {"multiply": "K = k_L × (1 + bonus)", "add": "K = k_L + bonus", "level_only": "K = k_L"}[combine]
     core_terms = "K × Σcore" if i7 == "multiply" else "K × Σcore(normal, high) + Σ(low, unmatched)"
+    city = res.mode == "city"
+    na = Message("not_applicable")               # a hospital folder: the step needs the whole city
+    given_path = f"point_value.given.{scheme}"
+    if b.get("point_value_source") == "given":
+        pv_formula = _t(f"公布的结算点值（参数 {given_path}），不按 A-34.2 计算",
+                        f"the published point value (parameter {given_path}), not computed by A-34.2")
+        pv_inputs: dict = {given_path: h["point_value"]}
+    else:
+        pv_formula = _t("PV = C ÷ 全市总分值，四舍五入至小数点后三位", "PV = C ÷ city total score, rounded half-up to 3 decimals")
+        pv_inputs = {"dip_cost_payable": b["dip_cost_payable"], "total_score": b["total_score"]}
+    monthly = p.get(f"point_value.budget_monthly.{scheme}")
+    pvb_formula = (_t("Σ月（月度分值 × 当月预算点值 − 个人自付 − 其他保障）",
+                      "Σ months (monthly score × that month's budget PV − self pay − other insurance)") if monthly
+                   else _t("Σ月（月度分值 × 预算点值 − 个人自付 − 其他保障）",
+                           "Σ months (monthly score × budget PV − self pay − other insurance)"))
     steps = [
         Step("cases", "A-18–A-21, A-24", _t("病例类型与分值", "Case types and raw scores"),
              _t("按未入组、中医优势、特殊、偏差、基层、正常的顺序逐例判定", "each case typed in the order unmatched, TCM, special, deviation, grassroots, normal"),
@@ -78,11 +93,9 @@ def explain(res, hospital_id: str, scheme: str) -> list[Step]:
              _t("B = E₋₁×(1+min(g,c))（上年赤字时 B = R₀）；A = min(A₋₁×(1+g_R), 5%×B)；F = B − 其他支出 − A；C = F ÷ ρ",
                 "B = E₋₁×(1+min(g,c)) (R₀ after a deficit year); A = min(A₋₁×(1+g_R), 5%×B); F = B − other lines − A; C = F ÷ ρ"),
              {"budget_total": b["budget_total"], "adjustment_fund": b["adjustment_fund"],
-              "dip_fund_payable": b["dip_fund_payable"], "payment_rate": b["payment_rate"]},
-             float(b["dip_cost_payable"])),
-        Step("point_value", "A-34.2 (I-8)", _t("结算分值点值", "Settlement point value"),
-             _t("PV = C ÷ 全市总分值，四舍五入至小数点后三位", "PV = C ÷ city total score, rounded half-up to 3 decimals"),
-             {"dip_cost_payable": b["dip_cost_payable"], "total_score": b["total_score"]},
+              "dip_fund_payable": b["dip_fund_payable"], "payment_rate": b["payment_rate"]} if city else {},
+             float(b["dip_cost_payable"]) if city else na, note={} if city else _na_note()),
+        Step("point_value", "A-34.2 (I-8)", _t("结算分值点值", "Settlement point value"), pv_formula, pv_inputs,
              float(h["point_value"]), "yuan/point"),
         Step("assessment", "K-9, K-10", _t("考核清算系数", "Assessment coefficient"),
              _t("a = 考核得分 ÷ 满分；新增机构为1，暂停协议或欺诈骗保为0", "a = score ÷ maximum; 1 if new, 0 if suspended or fraud-penalised"),
@@ -104,23 +117,29 @@ def explain(res, hospital_id: str, scheme: str) -> list[Step]:
              _t("全市支付总额超过可支付总额时，按结余留用与超支分担额比例扣减",
                 "when the city total exceeds F, the excess is deducted in proportion to retained + sharing"),
              {"city_total": b["cap_compared_total"], "dip_fund_payable": b["dip_fund_payable"],
-              "retained_plus_sharing": h["retained"] + h["sharing"]}, float(h["cap_deduction"])),
+              "retained_plus_sharing": h["retained"] + h["sharing"]} if city else {},
+             float(h["cap_deduction"]) if city else na, note={} if city else _na_note()),
         Step("violations", "A-35, A-36 (I-9)", _t("违规扣除", "Violation deduction"),
              _t("违规费用（按险种费用比例分摊）× r，只扣一次", "violation amount (split by scheme cost) × r, deducted once"),
              {"violation_amount": h["violation_amount"], "r": h["reimb_ratio"]}, float(h["violation_deduction"])),
         Step("final", "A-36", _t("年度支付总额", "Final payment"),
-             _t("支付 − 总额控制扣减 − 违规扣除", "pay − cap deduction − violation deduction"),
-             {"pay_before_cap": h["pay_before_cap"], "cap_deduction": h["cap_deduction"],
+             _t("支付 − 总额控制扣减 − 违规扣除", "pay − cap deduction − violation deduction") if city else
+             _t("支付 − 违规扣除（总额控制不适用）", "pay − violation deduction (the cap is not applicable)"),
+             {"pay_before_cap": h["pay_before_cap"], "cap_deduction": h["cap_deduction"] if city else na,
               "violation_deduction": h["violation_deduction"]}, float(h["final_payment"])),
-        Step("monthly", "A-32", _t("月度预结算合计", "Monthly pre-settlement total"),
-             _t("Σ月（月度分值 × 预算点值 − 个人自付 − 其他保障）", "Σ months (monthly score × budget PV − self pay − other insurance)"),
-             {"S": h["total_score"], "budget_point_value": h["budget_point_value"], "self_pay": h["self_pay"],
-              "other_insurance": h["other_insurance"]}, float(h["monthly_prepaid"])),
+        Step("monthly", "A-32", _t("月度预结算合计", "Monthly pre-settlement total"), pvb_formula,
+             {"S": h["total_score"], "budget_point_value": h["budget_point_value"] if not monthly else Items(monthly),
+              "self_pay": h["self_pay"], "other_insurance": h["other_insurance"]}, float(h["monthly_prepaid"])),
         Step("year_end", "A-37", _t("年终清算", "Year-end settlement"),
              _t("年度支付总额 − 月度预付总额（负数为医院退回）", "final payment − monthly prepaid (negative: the hospital pays back)"),
              {"final_payment": h["final_payment"], "monthly_prepaid": h["monthly_prepaid"]}, float(h["year_end_settlement"])),
     ]
     return steps
+
+
+def _na_note() -> dict:
+    return _t("医院数据（无 fund.csv）：此步需要全市数据，不由部分数据计算",
+              "hospital folder (no fund.csv): this step needs the whole city's data and is never computed from part of it")
 
 
 def _band_formula(band: str, no_sharing: bool) -> dict:
@@ -135,7 +154,9 @@ def _band_formula(band: str, no_sharing: bool) -> dict:
     return _t("支付 = 按项目统筹基金 + 结余留用（SF × 留用比例）", "pay = FFS + retained (SF × retained ratio)")
 
 
-def _fmt(v) -> str:
+def _fmt(v, lang: str = "en") -> str:
+    if isinstance(v, Localisable):
+        return v.text(lang)
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
     if isinstance(v, (int, np.integer)):
@@ -156,7 +177,11 @@ def render(steps: list[Step], lang: str = "zh") -> str:
     lines = []
     for i, s in enumerate(steps, 1):
         unit = UNITS.get(s.unit, {}).get(lang, s.unit)
-        lines.append(f"{i:2d}. {s.title[lang]}  [{s.article}]  = {_fmt(s.result)} {unit}".rstrip())
+        unit = "" if isinstance(s.result, Localisable) else unit
+        lines.append(f"{i:2d}. {s.title[lang]}  [{s.article}]  = {_fmt(s.result, lang)} {unit}".rstrip())
         lines.append(f"    {s.formula[lang]}")
-        lines.append("    " + ", ".join(f"{k} = {_fmt(v)}" for k, v in s.inputs.items()))
+        if s.inputs:
+            lines.append("    " + ", ".join(f"{k} = {_fmt(v, lang)}" for k, v in s.inputs.items()))
+        if s.note:
+            lines.append(f"    {s.note[lang]}")
     return "\n".join(lines)

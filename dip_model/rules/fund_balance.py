@@ -5,6 +5,9 @@ import math
 
 from .budget import BUDGET_LINES
 
+FUND_BALANCE_FIELDS = ("fund_opening_balance", "fund_revenue", "fund_expenditure", "fund_closing_balance",
+                       "months_of_payment", "months_status")
+
 
 def fund_balance(budget: dict, opening: float | None, dip_final: float, band: tuple[float, float]) -> dict:
     """expenditure = DIP final payments + the other budget lines + adjustment fund;

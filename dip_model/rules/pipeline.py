@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import SCHEMES, DataSet
-from ..messages import Message
+from ..errors import ParameterError
+from ..messages import Items, Message
 from ..params import Params, load_params
 from . import coefficients as coef
 from .assessment import assessment_coefficients
-from .budget import scheme_budget
+from .budget import BUDGET_FIELDS, scheme_budget
 from .case_scores import (
     B_CORE,
     B_GRASSROOTS,
@@ -30,7 +31,7 @@ from .case_scores import (
     score_cases,
 )
 from .catalogue import Reference, build_reference, catalogue_reports
-from .fund_balance import fund_balance
+from .fund_balance import FUND_BALANCE_FIELDS, fund_balance
 from .hospital_data import with_overrides
 from .prepare import Prepared, prepare_cases, prepare_history
 from .risk_sharing import Bands, apply_bands
@@ -135,8 +136,27 @@ def case_stage(data: DataSet, p: Params) -> CaseStage:
 def simulate(data: DataSet, params: Params | dict | str | None = None) -> "Results":
     """Run the year's settlement for every hospital and scheme."""
     p = params if isinstance(params, Params) else load_params(params)
+    if data.mode == "hospital":
+        check_hospital_folder(p, pd.unique(data.cases["scheme"]))     # before any case is scored
     st = case_stage(data, p)
     return settle(data, st, p)
+
+
+def check_hospital_folder(p: Params, schemes) -> None:
+    """A hospital folder (no fund.csv) is settled with the city's published figures: the settlement
+    point value of every scheme it has cases in (A-34) and M (A-16); special cases cannot be ranked
+    city-wide (I-1). Refused with the parameters' names before anything is computed."""
+    if p.interpretation("I-1") == "city":
+        raise ParameterError(Message("hospital_city_i1"))
+    missing: list[Message] = []
+    for s in SCHEMES:
+        path = f"point_value.given.{s}"
+        if s in set(schemes) and p.get(path) is None:
+            missing.append(Message("hospital_needs_point_value", path=path, scheme=s))
+    if p.get("mean_cost_all") is None:
+        missing.append(Message("hospital_needs_mean_cost"))
+    if missing:
+        raise ParameterError(Message("hospital_needs", items=Items(missing, sep="; ")))
 
 
 def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = None) -> "Results":
@@ -144,7 +164,8 @@ def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = 
     projection and the Monte Carlo draws settle modified aggregates this way (dataclasses.replace)."""
     h = with_overrides(data.hospitals, p)                                    # scenario assessment / violations
     fund = data.fund if fund is None else fund
-    fund_rows = fund.set_index("scheme")
+    city = fund is not None                       # a hospital folder: no city budget, cap or fund balance
+    fund_rows = fund.set_index("scheme") if fund is not None else pd.DataFrame()
     agg, ref = st.agg, st.ref
     warnings = list(data.warnings) + list(st.prep.warnings or []) + list(ref.warnings) + list(st.warnings)
     # A-22 … A-25 coefficients, K-9/K-10 assessment (per hospital)
@@ -164,29 +185,46 @@ def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = 
     budgets, totals = {}, {}
     for si, s in enumerate(SCHEMES):
         sel = present & (scheme_of == si)
-        row = fund_rows.loc[s].to_dict() if s in fund_rows.index else None
-        if row is None:
+        if city:                                  # A-10 … A-13 need the city's fund table
+            if s not in fund_rows.index:
+                continue
+            budgets[s] = scheme_budget(fund_rows.loc[s].to_dict(), s, p, float(agg.ffs[sel].sum()),
+                                       float(agg.cost[sel].sum()))
+        elif not sel.any():
             continue
-        budgets[s] = scheme_budget(row, s, p, float(agg.ffs[sel].sum()), float(agg.cost[sel].sum()))
         totals[s] = float(S[sel].sum())
+    settled = list(totals)                        # city: the schemes of fund.csv; hospital: those with cases
+    if not city:
+        check_hospital_folder(p, settled)
 
-    # A-34.2 point value (I-8 per scheme or one for the city)
+    # A-34.2 point value (I-8 per scheme or one for the city), unless the published one is given
     decimals = int(p.get("point_value.decimals"))
-    if p.interpretation("I-8") == "city":
+    if not budgets:
+        computed: dict = {}
+    elif p.interpretation("I-8") == "city":
         pv_city = point_value(sum(b["dip_cost_payable"] for b in budgets.values()), sum(totals.values()), decimals)
-        pv = {s: pv_city for s in budgets}
+        computed = {s: pv_city for s in budgets}
     else:
-        pv = {s: point_value(budgets[s]["dip_cost_payable"], totals[s], decimals) for s in budgets}
+        computed = {s: point_value(budgets[s]["dip_cost_payable"], totals[s], decimals) for s in budgets}
+    given = {s: p.get(f"point_value.given.{s}") for s in settled}
+    pv = {s: float(given[s]) if given[s] is not None else computed[s] for s in settled}
+    monthly_pvb = {s: p.get(f"point_value.budget_monthly.{s}") for s in settled}
     pvb = {}
-    for s in budgets:
+    for s in settled:
         v = ref.budget_point_value.get(s)
-        if v is None:
+        if v is None and monthly_pvb[s] is not None:
+            v = float(np.mean(monthly_pvb[s]))                               # only the months are given
+        elif v is None:
             v = ref.mean_cost / 1000.0
             warnings.append(Message("budget_pv_fallback", scheme=s, v=v))
         pvb[s] = float(v)
 
     pv_hs = np.array([pv.get(SCHEMES[i], np.nan) for i in scheme_of])
     pvb_hs = np.array([pvb.get(SCHEMES[i], np.nan) for i in scheme_of])
+    pvb_hm = np.repeat(pvb_hs[:, None], 12, axis=1)                         # A-32 budget PV of each month
+    for si, s in enumerate(SCHEMES):
+        if monthly_pvb.get(s) is not None:
+            pvb_hm[scheme_of == si] = np.asarray(monthly_pvb[s], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(agg.cost > 0, agg.ffs / agg.cost, 0.0)                   # actual reimbursement ratio
     share = float(p.get("assessment_share"))
@@ -205,8 +243,8 @@ def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = 
     V = violation_split(np.repeat(h["violation_amount"].to_numpy(float), 2), agg.cost, np.repeat(cost_h, 2))
     viol = V * r                                                             # A-35/A-36 deducted once (I-9)
 
-    cap = np.zeros(agg.n_hs)
-    scheme_cap = {}
+    cap = np.zeros(agg.n_hs) if city else np.full(agg.n_hs, np.nan)          # hospital folder: not applicable
+    scheme_cap: dict = {s: (None, None, None) for s in settled}
     for si, s in enumerate(SCHEMES):
         if s not in budgets:
             continue
@@ -215,10 +253,10 @@ def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = 
         cap[sel], total_cut, unfunded = global_cap(pay[sel], retained[sel] + sharing[sel],
                                                    budgets[s]["dip_fund_payable"], compared)
         scheme_cap[s] = (total_cut, unfunded, compared)
-    final = pay - cap - viol                                                 # final payment
+    final = pay - np.nan_to_num(cap) - viol                                  # final payment
     monthly_S = {k: v for k, v in agg.monthly_parts.items()}
     S_m = annual_scores(monthly_S, K_hs[:, None], p.interpretation("I-7"))   # S_{h,m}
-    prepaid_m = S_m * pvb_hs[:, None] - agg.monthly_self - agg.monthly_other   # A-32
+    prepaid_m = S_m * pvb_hm - agg.monthly_self - agg.monthly_other           # A-32
     prepaid_m = np.where(agg.monthly_count > 0, prepaid_m, 0.0)
     prepaid = prepaid_m.sum(axis=1)
     year_end = final - prepaid                                               # A-37
@@ -244,21 +282,30 @@ def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = 
     })
     for ti, name in enumerate(CASE_TYPES):
         table[f"n_{name}"] = agg.type_counts[:, ti].astype(np.int64)
-    keep = present & np.isin(scheme_of, [SCHEMES.index(s) for s in budgets])
+    keep = present & np.isin(scheme_of, [SCHEMES.index(s) for s in settled])
     table = table[keep].reset_index(drop=True)
     months = pd.DataFrame(prepaid_m[keep], columns=[f"{m:02d}" for m in range(1, 13)])
     months.insert(0, "scheme", table["scheme"])
     months.insert(0, "hospital_id", table["hospital_id"])
 
-    summary: dict[str, Any] = {"schemes": {}, "warnings": warnings}
+    summary: dict[str, Any] = {"mode": "city" if city else "hospital", "schemes": {}, "warnings": warnings}
     band_months = (p.get("fund_balance.guidance_months_low"), p.get("fund_balance.guidance_months_high"))
-    for s, b in budgets.items():
+    for s in settled:
         part = table[table["scheme"] == s]
         total_cut, unfunded, compared = scheme_cap[s]
-        fb = fund_balance(b, _opt(fund_rows.loc[s].get("opening_balance")),
-                          float(part["final_payment"].sum()), band_months)
+        if city:
+            b = budgets[s]
+            fb = fund_balance(b, _opt(fund_rows.loc[s].get("opening_balance")),
+                              float(part["final_payment"].sum()), band_months)
+            not_applicable: list[Message] = []
+        else:                                     # never computed from one hospital's data: empty
+            b = dict.fromkeys(BUDGET_FIELDS)
+            fb = dict.fromkeys(FUND_BALANCE_FIELDS)
+            not_applicable = [Message("not_applicable_budget"), Message("not_applicable_cap"),
+                              Message("not_applicable_fund_balance")]
         summary["schemes"][s] = {
-            **b, "total_score": totals[s], "settlement_point_value": pv[s], "budget_point_value": pvb[s],
+            **b, "total_score": totals[s], "settlement_point_value": pv[s],
+            "point_value_source": "given" if given[s] is not None else "computed", "budget_point_value": pvb[s],
             "hospitals": int(len(part)), "cases": int(part["cases"].sum()),
             "total_ffs_fund": float(part["ffs_fund"].sum()), "total_score_fund": float(part["score_fund"].sum()),
             "total_retained": float(part["retained"].sum()), "total_sharing": float(part["sharing"].sum()),
@@ -268,9 +315,9 @@ def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = 
             "total_final_payment": float(part["final_payment"].sum()),
             "total_monthly_prepaid": float(part["monthly_prepaid"].sum()),
             "total_year_end_settlement": float(part["year_end_settlement"].sum()),
-            **fb,
+            **fb, "not_applicable": not_applicable,
         }
-        if unfunded > 0:
+        if unfunded is not None and unfunded > 0:
             warnings.append(Message("unfunded_overrun", scheme=s, amount=unfunded))
     res = Results(summary, table, months, data, st, p)
     res.hospital_data = h
@@ -305,12 +352,19 @@ class Results:
         gid = np.where(cs.group >= 0, groups[np.maximum(cs.group, 0)],          # unknown groups keep their id
                        np.where(st.prep.group_code >= 0, given[np.maximum(st.prep.group_code, 0)] if len(given) else None, None))
         c = data.cases
+        none = pd.Series(None, index=c.index, dtype=object)     # a dataset stored by an older version
         return pd.DataFrame({
             "case_id": c["case_id"], "hospital_id": c["hospital_id"], "scheme": c["scheme"], "group_id": gid,
             "case_type": CASE_TYPES[cs.case_type], "bucket": BUCKETS[cs.bucket], "ratio": cs.ratio,
             "raw_score": cs.raw, "weighted_score": np.where(takes, cs.raw * K[st.prep.hosp], cs.raw),
             "month": st.prep.month + 1, "lost_grassroots": cs.lost_grassroots,
+            "department": c.get("department", none), "doctor": c.get("doctor", none),
         })
+
+    @property
+    def mode(self) -> str:
+        """"city", or "hospital" for a hospital folder (the city-wide steps not applicable)."""
+        return self.summary.get("mode", "city")
 
     def catalogue_reports(self) -> dict:
         st = self.stage

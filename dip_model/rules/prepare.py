@@ -50,6 +50,7 @@ class Prepared:
     qc_ok: np.ndarray         # passed QC and uploaded on time
     tcm_flag: np.ndarray
     transferred: np.ndarray
+    elsewhere: np.ndarray     # readmission_elsewhere: a same-group stay at another hospital (A-15 ¶2)
     patient: np.ndarray       # patient code, -1 when unknown
     start: np.ndarray         # admission day (discharge day when missing)
     end: np.ndarray           # discharge day
@@ -100,6 +101,8 @@ def prepare_cases(data: DataSet) -> Prepared:
         cost=cost, ffs=ffs, ffs_amount=np.where(np.isnan(fa), cost, fa), self_pay=self_pay, other=other,
         qc_ok=c["qc_pass"].to_numpy(bool) & c["uploaded_on_time"].to_numpy(bool),
         tcm_flag=c["tcm_advantage"].to_numpy(bool), transferred=c["transferred"].to_numpy(bool),
+        elsewhere=(c["readmission_elsewhere"].fillna(False).to_numpy(bool) if "readmission_elsewhere" in c
+                   else np.zeros(len(c), bool)),     # absent from a dataset stored by an older version
         patient=pcode, start=start.astype(np.int64), end=end, age=c["age"].to_numpy(float),
         group_code=gcode, group_ids=gids,
         has_dx=c["dx_code"].notna().to_numpy(bool) if "dx_code" in c else np.zeros(len(c), bool),

@@ -233,8 +233,12 @@ BAD = [  # (id, files, file, row, column, words in the message)
      "cases.csv", 3, "hospital_id", "missing"),
     ("malformed row", {"cases_csv": _cases(GOOD, GOOD.replace("C1", "C2") + ",extra")},
      "cases.csv", 3, None, "Expected 9 fields"),
-    ("missing file", {"fund_csv": None}, "fund.csv", None, None, "missing"),
+    ("missing file", {"hospitals_csv": None}, "hospitals.csv", None, None, "missing"),
     ("no catalogue nor history", {"catalogue_csv": None}, "catalogue.csv", None, None, "history"),
+    ("hospital folder without catalogue", {"fund_csv": None, "catalogue_csv": None}, "catalogue.csv", None, None,
+     "hospital folder"),
+    ("no case in the catalogue", {"catalogue_csv": "group_id,group_type,rw\nX1,core,1\n"},
+     "cases.csv", 2, "group_id", "no case's group"),
 ]
 
 

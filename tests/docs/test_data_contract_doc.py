@@ -353,9 +353,9 @@ def test_results_columns_are_the_written_ones(results_doc, written, name):
 
 def test_summary_fields_are_the_written_ones(doc, results_doc, written):
     summary = json.loads((written / "summary.json").read_text(encoding="utf-8"))
-    assert set(summary) == {"schemes", "warnings"}
+    assert set(summary) == {"mode", "schemes", "warnings"}
     text = file_sections(doc, "results folder")["summary.json"]["text"]
-    assert '"schemes"' in text and '"warnings"' in text
+    assert '"mode"' in text and '"schemes"' in text and '"warnings"' in text
     for s, fields in summary["schemes"].items():
         assert list(results_doc["summary.json"]) == list(fields), f"{s}: documented fields (in order) != written"
 

@@ -32,13 +32,13 @@ BUILTIN = Path(__file__).parents[2] / "rulesets" / "import_mapping.yaml"
 CASE_TARGETS = ("case_id", "hospital_id", "scheme", "discharge_date", "admit_date", "patient_id", "group_id",
                 "dx_code", "proc_codes", "proc_class", "total_cost", "ffs_fund", "ffs_amount", "self_pay",
                 "other_insurance", "age", "aux_type", "qc_pass", "uploaded_on_time", "tcm_advantage",
-                "transferred")
+                "transferred", "readmission_elsewhere", "department", "doctor")
 HOSPITAL_TARGETS = ("hospital_name", "hospital_level", "hospital_district")
 TARGETS = CASE_TARGETS + HOSPITAL_TARGETS
 REQUIRED = ("hospital_id", "scheme", "discharge_date", "total_cost", "ffs_fund")   # plus dx_code or group_id
 DATES = ("admit_date", "discharge_date")
 NUMBERS = ("total_cost", "ffs_fund", "ffs_amount", "self_pay", "other_insurance")
-FLAGS = ("qc_pass", "uploaded_on_time", "tcm_advantage", "transferred")
+FLAGS = ("qc_pass", "uploaded_on_time", "tcm_advantage", "transferred", "readmission_elsewhere")
 IGNORE = ""                                  # a column mapped to "" is ignored on purpose
 LOCAL_IDS = ("病案号", "住院号")              # ids unique only within one hospital
 ID_NUMBERS = ("身份证号", "身份证号码", "证件号码", "公民身份号码")   # personal id numbers: hashed
