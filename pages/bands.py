@@ -191,7 +191,7 @@ def page() -> None:
                 band_editor(s, "overspend")
     with st.spinner(t("loading")):
         res, base, err, berr = state.results_and_baseline()
-    if err:
+    if res is None:
         p_err = state.error_path(err) or ""
         st.error(t("bnd_invalid_bands") if p_err.startswith("sharing.") else t("bnd_invalid", err=err), icon="⚠️")
         return

@@ -184,9 +184,11 @@ def key_metrics(s: dict, b: dict | None) -> None:
     cols = st.columns(4)
     for col, (key, kind) in zip(cols, (("budget_total", "yuan"), ("dip_fund_payable", "yuan"),
                                        ("dip_cost_payable", "yuan"), ("settlement_point_value", "yuan/point"))):
-        d = change(kind, s[key], b[key]) if b else None
-        if kind == "yuan" and d:
-            d = card_money(s[key] - b[key], sign=True)
+        d = None
+        if b:
+            d = change(kind, s[key], b[key])
+            if kind == "yuan" and d:
+                d = card_money(s[key] - b[key], sign=True)
         label, value = (card_label(t("bdg_l_" + key)), card_money(s[key])) if kind == "yuan" else \
             (t("bdg_l_" + key), show(kind, s[key]))
         compared_metric(col, label, value, d, bool(b), "bdg")
@@ -198,6 +200,9 @@ def page() -> None:
     st.title(t("nav_budget"))
     st.caption(t("bdg_intro"))
     data = state.dataset()
+    if data.fund is None:
+        st.info(t("bdg_no_fund_table"))
+        return
     fund = data.fund.set_index("scheme")
     base, berr = state.baseline_results()            # also what the payment-rate input starts from
     schemes = [s for s in scheme_list() if s in fund.index]

@@ -15,6 +15,7 @@ from ui.cards import scale, unit, unit_text
 from ui.export import download_excel, download_png
 from ui.figures import titled
 from ui.i18n import money, t, tr
+from ui.texts import fixed
 
 RULES = "coefficients.bonus_rules"
 PRESET = "illustrative-bonus"
@@ -245,7 +246,7 @@ def _hospital_frame(res) -> pd.DataFrame:
     return out
 
 
-def _strip(frame: pd.DataFrame, col: str, y_title: str, title: str, ref: float | None):
+def _strip(frame: pd.DataFrame, col: str, y_title: str, title: str, ref: float | None) -> go.Figure:
     """Each hospital as a point, grouped by hospital level (scales to hundreds of hospitals)."""
     fig = go.Figure()
     v = frame.dropna(subset=[col])
@@ -364,7 +365,7 @@ def _hospital_data_inputs() -> None:
     c = st.columns([3, 2, 2])
     names = h["name"].to_dict()
     hid = c[0].selectbox(t("gc_hd_hospital"), list(names), key="gc_hd_hospital",
-                         format_func=lambda x, n=names: f"{x} {n[x]}")
+                         format_func=fixed({k: f"{k} {n}" for k, n in names.items()}))
     row = h.loc[hid]
     scores = state.get_value("hospital_data.assessment_score") or {}
     viol = state.get_value("hospital_data.violation_amount") or {}

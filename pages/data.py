@@ -283,8 +283,9 @@ def import_tab() -> None:
         if user is not None:
             run_ui(files, side, user)
     last = st.session_state.get(K_LAST)
-    if last and importer.read_quality(last):
-        after_import(Path(last))
+    q = importer.read_quality(last) if last else None
+    if last and q:
+        after_import(Path(last), q)
 
 
 def mapping_ui(files, base: Mapping | None) -> Mapping | None:
@@ -391,7 +392,8 @@ def run_ui(files, side: dict, user: Mapping) -> None:
         paths = [materialise(f) for f in files]
         extra = {k: materialise(v) if v else None for k, v in side.items()}
         res = importer.run_import(paths, out, mapping=user, progress=progress, names=[f.name for f in files],
-                                  lang=current_lang(), **extra)
+                                  lang=current_lang(), hospitals=extra["hospitals"], fund=extra["fund"],
+                                  catalogue=extra["catalogue"])
         st.session_state[K_LAST] = str(res.out)
         bar.progress(1.0, text=t("dat_progress_done", s=res.quality["seconds"]))
     except dip_model.DipError as exc:
@@ -402,8 +404,8 @@ def run_ui(files, side: dict, user: Mapping) -> None:
         st.session_state.pop("dat_inspect", None)
 
 
-def after_import(folder: Path) -> None:
-    q = importer.read_quality(folder)
+def after_import(folder: Path, q: dict) -> None:
+    """The import just done: its summary, the switch to it, and its quality report `q`."""
     st.divider()
     st.success(t("dat_done", name=folder.name, used=n_fmt(q["rows_used"]), read=n_fmt(q["rows_read"]),
                  rejected=n_fmt(q["rows_rejected"]), s=q.get("seconds", 0)))
@@ -493,12 +495,12 @@ def rejected_section(q: dict, folder: Path, key: str) -> None:
             rows["rules"] = rows["rules"].map(lambda r: "；".join(rule_label(x, q) for x in r.split(" | ")))
             rows = rows.rename(columns={c: t(f"dat_h_{c}") for c in importer.REJECT_FIXED})
             st.dataframe(rows, hide_index=True, width="stretch")
-            c = st.columns(2)
-            with c[0]:
+            dl = st.columns(2)
+            with dl[0]:
                 st.download_button(f"⬇ {t('dat_dl_rejected')}", data=lambda: path.read_bytes(),
                                    file_name=f"{folder.name}-{importer.REJECTED}", mime="text/csv",
                                    key=f"dat_dl_rej_{key}")
-            with c[1]:
+            with dl[1]:
                 download_excel(rows, t("dat_q_rej_file"), f"dat_rej_rows_{key}")
 
 

@@ -2,6 +2,7 @@
 payments and the other budget lines), closing balance and months of payment per scheme, against the
 baseline, with the 6–9-month guidance band. Every figure is read from dip_model's summary."""
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dip_model.report import charts
@@ -51,9 +52,11 @@ def metrics(s: dict, b: dict | None) -> None:
     cols = st.columns(4)
     for col, (key, kind) in zip(cols, (("fund_revenue", "money"), ("fund_expenditure", "money"),
                                        ("fund_closing_balance", "money"), ("months_of_payment", "months"))):
-        d = change(kind, s[key], b[key]) if b else None
-        if kind == "money" and d:
-            d = card_money(s[key] - b[key], sign=True)
+        d = None
+        if b:
+            d = change(kind, s[key], b[key])
+            if kind == "money" and d:
+                d = card_money(s[key] - b[key], sign=True)
         value = card_money(s[key]) if kind == "money" else show(kind, s[key])
         if key == "months_of_payment" and s["months_status"] in ("low", "high"):
             value = f":{'red' if s['months_status'] == 'low' else 'orange'}[{value}]"
@@ -67,12 +70,12 @@ def band_message(scheme: str, s: dict, low: float, high: float) -> None:
     {"ok": st.success, "low": st.error, "high": st.warning}.get(status, st.info)(msg)
 
 
-def flow_chart(res, schemes):
+def flow_chart(res, schemes) -> go.Figure:
     """Opening balance, revenue, expenditure (stacked by part) and closing balance per scheme."""
     return charts.fund_flow(res, schemes, current_lang(), unit())
 
 
-def months_chart(res, base, schemes, low: float, high: float):
+def months_chart(res, base, schemes, low: float, high: float) -> go.Figure:
     """Months of payment per scheme against the baseline, over the shaded guidance band."""
     return charts.fund_months(res, base, schemes, low, high, current_lang())
 
@@ -82,7 +85,8 @@ def fund_tables(res, base, schemes) -> tuple[pd.DataFrame, pd.DataFrame]:
     shown, export = [], []
     for key, kind, article in ROWS:
         head = {t("fnd_col_item"): t(f"fnd_l_{key}"), t("article"): article, t("fnd_col_formula"): t(f"fnd_f_{key}")}
-        row_s, row_e = dict(head), {**head, t("unit"): t(f"fnd_unit_{kind}")}
+        row_s: dict[str, str] = dict(head)
+        row_e: dict[str, object] = {**head, t("unit"): t(f"fnd_unit_{kind}")}
         for s in schemes:
             v = res.summary["schemes"][s][key]
             b = base.summary["schemes"][s][key] if base is not None and s in base.summary["schemes"] else None

@@ -43,7 +43,7 @@ def _log_ticks(lo: float, hi: float) -> tuple[list, list]:
     return [np.log10(v) for v in vals], [f"{v:,.10g}" for v in vals]
 
 
-def _log_bars(fig, hist: pd.DataFrame, names: dict, colours: dict, hover: str):
+def _log_bars(fig: go.Figure, hist: pd.DataFrame, names: dict, colours: dict, hover: str) -> None:
     """Stacked bars of a binned log histogram on a log10 x axis (bin centres, exact widths)."""
     for g in [g for g in names if g in set(hist["group"])]:
         part = hist[hist["group"] == g]

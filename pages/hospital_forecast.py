@@ -19,8 +19,8 @@ from ui import state
 from ui.cards import card_label, card_money
 from ui.export import download_excel, download_png
 from ui.figures import font
-from ui.i18n import current_lang, t
-from ui.texts import band_text
+from ui.i18n import t
+from ui.texts import band_text, fixed, labeller
 from ui.widgets import scheme_list
 
 U_MAX = 1.6
@@ -44,18 +44,18 @@ def hospital_options(data) -> list[str]:
     return data.hospitals["hospital_id"].tolist()
 
 
-def inputs(data, res):
+def inputs(data: dip_model.DataSet,
+           res: dip_model.Results) -> tuple[str, int | None, pd.DataFrame | None, str, str | None]:
     """(hospital, months, ytd frame or None, ytd key, error message)."""
     h = data.hospitals.set_index("hospital_id")
-    lang = current_lang()
     mode = st.radio(t("hf_source"), ["pick", "upload"], horizontal=True, key="hf_source",
-                    format_func=lambda x, lg=lang: t(f"hf_source_{x}", lg))
+                    format_func=labeller("hf_source_"))
     ids = hospital_options(data)
     sizes = res.hospitals.groupby("hospital_id")["cases"].sum()
     default = ids.index(sizes.idxmax()) if len(sizes) else 0
     c = st.columns([2, 1])
     hid = c[0].selectbox(t("hf_hospital"), ids, index=default, key="hf_hospital",
-                         format_func=lambda x, names=h["name"].to_dict(): f"{x} {names.get(x, '')}")
+                         format_func=fixed({k: f"{k} {n}" for k, n in h["name"].items()}))
     ytd, ytd_key, err = None, "", None
     if mode == "upload":
         up = st.file_uploader(t("hf_upload"), type=["csv", "xlsx"], key="hf_upload", help=t("hf_upload_help"))
@@ -78,9 +78,8 @@ def inputs(data, res):
 
 
 def pv_inputs(data, p, res, schemes) -> tuple[dict, str]:
-    lang = current_lang()
     mode = st.radio(t("hf_pv_source"), ["mc", "manual"], horizontal=True, key="hf_pv_source",
-                    format_func=lambda x, lg=lang: t(f"hf_pv_source_{x}", lg, n=PV_DRAWS))
+                    format_func=labeller("hf_pv_source_", n=PV_DRAWS))
     if mode == "mc":
         with st.spinner(t("hf_pv_running", n=PV_DRAWS)):
             rng = _mc_range(data, f"{data.source}|{data.version}", p, p.digest())
@@ -128,7 +127,7 @@ def band_chart(fc, params, schemes) -> go.Figure:
     """The scheme's payment ÷ score-fund curve (A-36) with the hospital's forecast point and its P10–P90
     range of the fund-use rate."""
     fig = go.Figure()
-    shaded = set()
+    shaded: set[str] = set()
     lo_x, hi_x = U_MAX, 0.0
     curves = []
     for s in schemes:
@@ -214,18 +213,18 @@ def page() -> None:
     st.title(t("nav_hospital_forecast"))
     st.caption(t("hf_intro"))
     p, err = state.params_or_error()
-    if err:
+    if p is None:
         st.error(t("hf_invalid", err=err), icon="⚠️")
         return
     res, err = state.results_with_spinner()
-    if err:
+    if res is None:
         st.error(t("hf_invalid", err=err), icon="⚠️")
         return
     data = state.dataset()
     schemes = [s for s in scheme_list() if s in res.summary["schemes"]]
     with st.container(border=True):
         hid, months, ytd, ytd_key, err = inputs(data, res)
-        if err == "wait":
+        if err == "wait" or months is None:          # no file uploaded yet
             return
         if err:
             st.error(t("hf_ytd_invalid", err=err), icon="⚠️")

@@ -3,6 +3,9 @@ winners and losers against the baseline, use rate against score fund with the ba
 explanation trace (with the legal text) of the hospital picked in the table."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -82,7 +85,9 @@ def filters(hosp: pd.DataFrame) -> pd.DataFrame:
     hosp = hosp[hosp["scheme"].isin(scheme_list())]
     c = st.columns(3)
     picks = {}
-    for col, (field, fmt) in zip(c, (("district", str), ("level", level_text), ("type", type_text))):
+    shown_as: tuple[tuple[str, Callable[[Any], str]], ...] = (("district", str), ("level", level_text),
+                                                              ("type", type_text))
+    for col, (field, fmt) in zip(c, shown_as):
         opts = sorted(hosp[field].astype(str).unique())
         picks[field] = col.multiselect(t(f"hsp_filter_{field}"), opts, format_func=fmt, placeholder=t("hsp_all"),
                                        key=f"hsp_f_{field}")
@@ -346,7 +351,7 @@ def page() -> None:
     st.caption(t("hsp_caption"))
     with st.spinner(t("loading")):
         res, base, err, berr = state.results_and_baseline()
-    if err:
+    if res is None:
         st.error(t("hsp_invalid", err=err), icon="⚠️")
         return
     hosp = filters(res.hospitals)

@@ -3,6 +3,7 @@ down to the DIP payable, and the engine's warnings. Every figure is read from di
 import math
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dip_model.report import charts
@@ -86,7 +87,7 @@ def headline_table(res, base, schemes) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def waterfall(s: dict, scheme: str):
+def waterfall(s: dict, scheme: str) -> go.Figure:
     """B (or B₀ + ΔB) minus the A-11/A-12 lines down to F (the figure the reports export too)."""
     return charts.waterfall(s, scheme, current_lang(), unit())
 

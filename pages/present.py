@@ -41,23 +41,24 @@ def key_figures(sc: Scenario) -> None:
         for col, (key, kind) in zip(cols, (("settlement_point_value", "pv"), ("total_final_payment", "money"),
                                            ("months_of_payment", "months"))):
             delta = sc.fmt_change(kind, cur[key], b[key]) if b else None
-            shown = delta not in (None, "", "0")
-            # the change is written with a typographic minus, which Streamlit does not read as negative
-            arrow = ("up" if cur[key] > b[key] else "down") if shown else "off"
-            col.metric(t(key), sc.fmt(kind, cur[key]), delta if shown else None,
-                       delta_color="off", delta_arrow=arrow, border=True)
+            if b and delta not in (None, "", "0"):
+                # the change is written with a typographic minus, which Streamlit does not read as negative
+                col.metric(t(key), sc.fmt(kind, cur[key]), delta, delta_color="off", border=True,
+                           delta_arrow="up" if cur[key] > b[key] else "down")
+            else:
+                col.metric(t(key), sc.fmt(kind, cur[key]), None, delta_color="off", delta_arrow="off", border=True)
 
 
 def page() -> None:
     st.html(CSS)
     with st.spinner(t("loading")):
-        res, base, err, berr = state.results_and_baseline()
+        res, base, err, _ = state.results_and_baseline()     # no baseline: no changes shown
     st.page_link("pages/overview.py", label=t("prs_exit"), icon=":material/close:")
-    if err:
+    if res is None:
         st.error(t("prs_invalid", err=err), icon="⚠️")
         return
     ss = st.session_state
-    sc = Scenario(res, None if berr else base, name=ss.get(state.K_NAME), lang=current_lang(), unit=unit())
+    sc = Scenario(res, base, name=ss.get(state.K_NAME), lang=current_lang(), unit=unit())
     items = slides(sc)
     total = len(items)
     step = max(0, min(total - 1, int(ss.get(K_STEP, 0))))

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
-from dip_model.analysis.assumptions import LEVELS, load_assumptions
+from dip_model.analysis.assumptions import LEVELS, Assumptions, load_assumptions
 from dip_model.analysis.projection import points_race_comparison, project
 from dip_model.analysis.projection_fan import projection_fan
 from dip_model.report import charts
@@ -21,6 +21,7 @@ from ui.cards import scale, unit
 from ui.export import download_excel, download_png
 from ui.figures import font
 from ui.i18n import current_lang, money, t
+from ui.texts import scheme_labeller
 from ui.widgets import scheme_list
 
 K_ASM = "projection_assumptions"          # the page's assumptions (plain values), kept across pages
@@ -63,7 +64,7 @@ def asm_number(a, path: str, *, percent: bool = True, step: float = 0.5, allow_n
     node[parts[-1]] = val
 
 
-def assumption_inputs() -> tuple[object | None, str | None]:
+def assumption_inputs() -> tuple[Assumptions | None, str | None]:
     """The assumption inputs; (Assumptions, error message)."""
     a0 = load_assumptions()
     try:
@@ -79,8 +80,7 @@ def assumption_inputs() -> tuple[object | None, str | None]:
             asm_values()["years"] = years
         with c[1]:
             st.markdown(f"**{t('prj_volume_header')}**")
-            cols = st.columns(len(LEVELS) + 1)
-            for col, lv in zip(cols, (*LEVELS, "other")):
+            for col, lv in zip(st.columns(len(LEVELS) + 1), (*LEVELS, "other")):
                 with col:
                     asm_number(a, f"volume_growth.{lv}")
         cols = st.columns(4)
@@ -93,16 +93,15 @@ def assumption_inputs() -> tuple[object | None, str | None]:
         with cols[3]:
             asm_number(a, "ratio_drift", step=0.1, points=True)
         st.markdown(f"**{t('prj_race_header')}**")
-        cols = st.columns(3)
-        with cols[0]:
+        race = st.columns(3)
+        with race[0]:
             asm_number(a, "points_race.elasticity", percent=False, step=0.1, min_value=0.0)
-        with cols[1]:
+        with race[1]:
             asm_number(a, "points_race.max_volume_growth", allow_none="prj_placeholder_no_cap")
-        with cols[2]:
+        with race[2]:
             asm_number(a, "points_race.initial_point_value_change")
         st.markdown(f"**{t('prj_fan_spread_header')}**")
-        cols = st.columns(3)
-        for col, name in zip(cols, ("volume_growth_sd", "cost_growth_sd", "revenue_growth_sd")):
+        for col, name in zip(st.columns(3), ("volume_growth_sd", "cost_growth_sd", "revenue_growth_sd")):
             with col:
                 asm_number(a, f"spread.{name}", step=0.1, min_value=0.0)
         st.caption(t("prj_assumption_note"))
@@ -203,7 +202,7 @@ def race_section(data, p, a, schemes: list) -> None:
     with st.spinner(t("loading")):
         cmp = run_race(data, data.version or data.source, *_key(p, a))
     paths, sm = cmp["paths"], cmp["summary"]
-    scheme = st.radio(t("prj_col_scheme"), schemes, format_func=lambda x, lg=current_lang(): t(x, lg),
+    scheme = st.radio(t("prj_col_scheme"), schemes, format_func=scheme_labeller(),
                       horizontal=True, key=state.widget_key("prj", "race_scheme")) if len(schemes) > 1 else schemes[0]
     spiral = sm[(sm["setting"] == "spiral") & (sm["scheme"] == scheme)].iloc[0]
     if spiral["pv_falls_every_year"]:

@@ -18,13 +18,14 @@ from dip_model.report.statements import statements_pdf, statements_zip
 from ui import state
 from ui.cards import unit
 from ui.i18n import current_lang, t
+from ui.texts import fixed
 
 MIME = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         "pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 K_FILES = "rpt_files"             # the built PPTX and PDF, with the signature of what they show
 
 
-def scenario(res, base) -> Scenario:
+def scenario(res: dip_model.Results, base: dip_model.Results | None) -> Scenario:
     ss = st.session_state
     base_name = None if ss[state.K_BASELINE_NAME] == state.BUILTIN else ss[state.K_BASELINE_NAME]
     return Scenario(res, base, name=ss.get(state.K_NAME), base_name=base_name, lang=current_lang(), unit=unit(),
@@ -70,7 +71,7 @@ def report_section(sc: Scenario) -> None:
             prepare(sc)
             built = ss.get(K_FILES)
             fresh = built is not None and built["sig"] == signature(sc)
-    if fresh:
+    if built is not None and fresh:
         c[0].caption(t("rpt_ready", s=built["seconds"]))
         for col, fmt in zip(c[1:], ("pptx", "pdf")):
             col.download_button(f"⬇ {t('rpt_' + fmt)}", data=built["files"][fmt], file_name=file_name(sc, fmt),
@@ -84,7 +85,7 @@ def hospital_pick(sc: Scenario) -> str:
     names = dict(zip(h["hospital_id"], h["name"]))
     ids = list(h["hospital_id"])
     return st.selectbox(t("rpt_pick_hospital"), ids, key="rpt_hospital",
-                        format_func=lambda k, n=names: f"{k} {n.get(k, '')}")
+                        format_func=fixed({k: f"{k} {n}" for k, n in names.items()}))
 
 
 def page() -> None:
@@ -92,7 +93,7 @@ def page() -> None:
     st.caption(t("rpt_intro"))
     with st.spinner(t("loading")):
         res, base, err, berr = state.results_and_baseline()
-    if err:
+    if res is None:
         st.error(t("rpt_invalid", err=err), icon="⚠️")
         return
     if berr:
@@ -106,15 +107,15 @@ def page() -> None:
     hid = hospital_pick(sc)
     sc.trace_hospital = hid
     report_section(sc)
-    st.download_button(f"⬇ {t('rpt_xlsx')}", data=lambda s=sc: build(s, "xlsx", file_name(s, "xlsx")),
+    st.download_button(f"⬇ {t('rpt_xlsx')}", data=lambda: build(sc, "xlsx", file_name(sc, "xlsx")),
                        file_name=file_name(sc, "xlsx"), mime=MIME["xlsx"], key="rpt_dl_xlsx")
     st.caption(t("rpt_trace_hospital") + f"：{hid}" if sc.lang == "zh" else t("rpt_trace_hospital") + f": {hid}")
 
     st.subheader(t("rpt_head_statements"))
     c = st.columns(2)
-    c[0].download_button(f"⬇ {t('rpt_statement_pdf')}", data=lambda s=sc, h=hid: statements_pdf(s, [h]),
+    c[0].download_button(f"⬇ {t('rpt_statement_pdf')}", data=lambda: statements_pdf(sc, [hid]),
                          file_name=f"statement-{hid}.pdf", mime=MIME["pdf"], key="rpt_dl_statement", width="stretch")
-    c[1].download_button(f"⬇ {t('rpt_statements_zip_dl')}", data=lambda s=sc: statements_zip(s),
+    c[1].download_button(f"⬇ {t('rpt_statements_zip_dl')}", data=lambda: statements_zip(sc),
                          file_name=f"statements-{sc.params_fingerprint[:8]}.zip", mime="application/zip",
                          key="rpt_dl_statements", width="stretch")
 
@@ -125,8 +126,9 @@ def page() -> None:
     c = st.columns(2)
     c[0].download_button(f"⬇ {t('rpt_params_dl')}", data=sc.params_yaml(), file_name=sc.params_file,
                          mime="text/yaml", key="rpt_dl_params", width="stretch")
-    if base is not None:
-        c[1].download_button(f"⬇ {t('rpt_baseline_dl')}", data=sc.baseline_yaml(), file_name=sc.baseline_file,
+    baseline_yaml = sc.baseline_yaml()
+    if baseline_yaml is not None:
+        c[1].download_button(f"⬇ {t('rpt_baseline_dl')}", data=baseline_yaml, file_name=sc.baseline_file,
                              mime="text/yaml", key="rpt_dl_baseline", width="stretch")
     st.caption(f"{t('rep_version')} {sc.version} · {t('rep_data_fp')} {sc.data_fingerprint} · "
                f"{t('rep_params_fp')} {sc.params_fingerprint}")

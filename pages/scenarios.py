@@ -18,6 +18,7 @@ from ui.cards import scale, unit, unit_text
 from ui.export import download_excel, download_png
 from ui.figures import font
 from ui.i18n import catalog, current_lang, money, t, tr, unit_label
+from ui.texts import fixed
 from ui.widgets import scheme_list
 
 ss = st.session_state
@@ -115,7 +116,10 @@ def share_link(vals: dict, name: str | None) -> str:
     return base.rstrip("/") + "/" + ("?" + urlencode(query) if query else "")
 
 
-def compare(va: dict, vb: dict):
+Side = tuple[dict | None, pd.DataFrame | None, str | None]      # summary, hospitals, error
+
+
+def compare(va: dict, vb: dict) -> list[Side]:
     """Summaries and hospital tables of two scenarios (or their error messages); the small
     outputs are kept in the session for the last pair, so a redraw does not recompute."""
     data = state.dataset()
@@ -124,7 +128,7 @@ def compare(va: dict, vb: dict):
     hit = ss.get("_scn_cmp")
     if hit and hit[0] == key:
         return hit[1]
-    out = []
+    out: list[Side] = []
     for vals in (va, vb):
         res, err = state.results(vals)
         out.append((res.summary, res.hospitals.copy(), None) if res else (None, None, err))
@@ -217,7 +221,7 @@ def library_tab(store: Store, table: pd.DataFrame, labels: dict[str, str]) -> No
         name = c1.text_input(t("scn_name"), value=current or "", max_chars=80,
                              key=state.widget_key("scn_save_name"), placeholder=t("scn_name_hint"))
         note = c2.text_input(t("scn_note"), value=store.scenario_info(current)["note"]
-                             if current in names else "", key=state.widget_key("scn_save_note"))
+                             if current is not None and current in names else "", key=state.widget_key("scn_save_note"))
         overwrite = st.checkbox(t("scn_overwrite"), value=False, key=state.widget_key("scn_overwrite"))
         clicked = st.form_submit_button(t("scn_save"), type="primary", disabled=bool(werr))
     if clicked:
@@ -290,7 +294,7 @@ def library_tab(store: Store, table: pd.DataFrame, labels: dict[str, str]) -> No
     key = f"scn_baseline_{lang}"
     ss[key] = ss[state.K_BASELINE_NAME]
 
-    def set_baseline():
+    def set_baseline() -> None:
         chosen = ss[key]
         try:
             ss[state.K_BASELINE] = {} if chosen == state.BUILTIN else store.load_scenario(chosen)
@@ -301,7 +305,7 @@ def library_tab(store: Store, table: pd.DataFrame, labels: dict[str, str]) -> No
             ss["scn_flash_error"] = message(exc)
 
     st.selectbox(t("scn_baseline_pick"), opts, key=key, on_change=set_baseline,
-                 format_func=lambda c, m=labels: m.get(c, c))
+                 format_func=fixed(labels))
     if "scn_flash_error" in ss:
         st.error(ss.pop("scn_flash_error"))
 
@@ -310,9 +314,9 @@ def compare_tab(store: Store, names: list[str], labels: dict[str, str]) -> None:
     """Two scenarios compared: parameters, results, hospitals."""
     opts = [WORKING, BASELINE, state.BUILTIN] + names
     c1, c2 = st.columns(2)
-    pick_a = c1.selectbox(t("scn_pick_a"), opts, index=1, format_func=labels.get,
+    pick_a = c1.selectbox(t("scn_pick_a"), opts, index=1, format_func=fixed(labels),
                           key=state.widget_key("scn_cmp_a"))
-    pick_b = c2.selectbox(t("scn_pick_b"), opts, index=0, format_func=labels.get,
+    pick_b = c2.selectbox(t("scn_pick_b"), opts, index=0, format_func=fixed(labels),
                           key=state.widget_key("scn_cmp_b"))
     la = t("scn_side", side="A", name=short_label(pick_a))
     lb = t("scn_side", side="B", name=short_label(pick_b))
@@ -369,7 +373,7 @@ def share_tab(store: Store, names: list[str], labels: dict[str, str]) -> None:
     """Share as a link; export and import YAML."""
     st.subheader(t("scn_link_header"))
     opts = [WORKING] + names
-    pick = st.selectbox(t("scn_link_pick"), opts, format_func=labels.get,
+    pick = st.selectbox(t("scn_link_pick"), opts, format_func=fixed(labels),
                         key=state.widget_key("scn_link_pick"))
     vals = values_of(store, pick)
     link = share_link(vals, ss.get(state.K_NAME) if pick == WORKING else pick)
@@ -382,7 +386,7 @@ def share_tab(store: Store, names: list[str], labels: dict[str, str]) -> None:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(f"**{t('scn_export_header')}**")
-        pick_e = st.selectbox(t("scn_export_pick"), opts, format_func=labels.get,
+        pick_e = st.selectbox(t("scn_export_pick"), opts, format_func=fixed(labels),
                               key=state.widget_key("scn_export_pick"))
         if pick_e == WORKING:
             wname = ss.get(state.K_NAME) or t("unsaved_scenario")
@@ -401,7 +405,8 @@ def share_tab(store: Store, names: list[str], labels: dict[str, str]) -> None:
                                 placeholder=t("scn_import_name_hint"), max_chars=80)
         over = st.checkbox(t("scn_overwrite"), key=state.widget_key("scn_import_over"))
         then_load = st.checkbox(t("scn_import_load"), value=True, key=state.widget_key("scn_import_load"))
-        if st.button(t("scn_import_do"), key="scn_import_btn", disabled=up is None, type="primary"):
+        clicked = st.button(t("scn_import_do"), key="scn_import_btn", disabled=up is None, type="primary")
+        if clicked and up is not None:
             def do_import():
                 raw = up.getvalue()
                 if len(raw) > 1_000_000:

@@ -17,6 +17,7 @@ from ui.cards import scale, unit
 from ui.export import download_csv, download_excel, download_png
 from ui.figures import font
 from ui.i18n import current_lang, money, t, tr
+from ui.texts import fixed, labeller, scheme_labeller
 from ui.widgets import scheme_list
 
 OUTPUTS = ("point_value", "total_payouts", "closing_balance", "final_payment", "year_end_settlement")
@@ -39,10 +40,9 @@ def run_sweep(_data, data_version: str, params_json: str, metric: tuple, slot: s
 # --- the question ---------------------------------------------------------------------------------
 
 def pick_output(res) -> Metric:
-    lang = current_lang()
     c = st.columns([2, 1, 2])
     with c[0]:
-        kind = st.selectbox(t("sen_output"), OUTPUTS, format_func=lambda x, lg=lang: t(f"sen_out_{x}", lg),
+        kind = st.selectbox(t("sen_output"), OUTPUTS, format_func=labeller("sen_out_"),
                             key=state.widget_key("sen", "output"))
     schemes = [s for s in scheme_list() if s in res.summary["schemes"]]
     with c[1]:
@@ -51,13 +51,14 @@ def pick_output(res) -> Metric:
         else:
             opts = schemes
         scheme = st.selectbox(t("sen_scheme"), opts, key=state.widget_key("sen", "scheme", kind),
-                              format_func=lambda x, lg=lang: t("all_schemes", lg) if x == "all" else t(x, lg))
+                              format_func=scheme_labeller())
     hospital = None
     if kind in ("final_payment", "year_end_settlement"):
         h = res.hospitals[res.hospitals["scheme"] == scheme]
         names = dict(zip(h["hospital_id"], h["name"]))
         with c[2]:
-            hospital = st.selectbox(t("sen_hospital"), list(names), format_func=lambda x, n=names: f"{x} {n[x]}",
+            hospital = st.selectbox(t("sen_hospital"), list(names),
+                                    format_func=fixed({k: f"{k} {v}" for k, v in names.items()}),
                                     key=state.widget_key("sen", "hospital", scheme))
     return Metric(kind, None if scheme == "all" else scheme, hospital)
 
@@ -177,13 +178,14 @@ def page() -> None:
     p = res.params
     lang = current_lang()
     metric = pick_output(res)
+    slot_names = fixed({s: slot_label(p, s, lang) for s in DEFAULT_SLOTS})
     c = st.columns([1, 3])
     with c[0]:
         rel_pct = st.slider(t("sen_range"), 1, 50, 10, format="±%d%%", help=t("sen_range_help"),
                             key=state.widget_key("sen", "range"))
     with c[1]:
         slots = st.multiselect(t("sen_params"), list(DEFAULT_SLOTS), default=list(DEFAULT_SLOTS),
-                               format_func=lambda s, lg=lang, q=p: slot_label(q, s, lg),
+                               format_func=slot_names,
                                key=state.widget_key("sen", "slots"))
     if not slots:
         st.info(t("sen_no_params"))
@@ -208,7 +210,7 @@ def page() -> None:
     st.subheader(t("sen_sweep_header"))
     c = st.columns([3, 1])
     with c[0]:
-        slot = st.selectbox(t("sen_sweep_param"), slots, format_func=lambda s, lg=lang, q=p: slot_label(q, s, lg),
+        slot = st.selectbox(t("sen_sweep_param"), slots, format_func=slot_names,
                             key=state.widget_key("sen", "sweep_slot"))
     with c[1]:
         points = st.slider(t("sen_points"), 5, 21, 11, step=2, key=state.widget_key("sen", "points"))

@@ -12,13 +12,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
-from dip_model.analysis.montecarlo import run_montecarlo
+from dip_model.analysis.montecarlo import MonteCarlo, run_montecarlo
 from dip_model.analysis.uncertainty import load_uncertainty
 from ui import state
 from ui.cards import card_label, card_money, scale, unit, unit_name
 from ui.export import download_csv, download_excel, download_png
 from ui.figures import font
 from ui.i18n import current_lang, money, t
+from ui.texts import labeller
 from ui.widgets import scheme_list
 
 COLORS = {"employee": "#1f77b4", "resident": "#ff7f0e"}
@@ -28,12 +29,12 @@ K_UNC = "unc_settings"            # {draws, seed, values: {path: value}} — the
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def montecarlo(_data, data_key: str, _params, params_key: str, unc_json: str, draws: int, seed: int):
+def montecarlo(_data, data_key: str, _params, params_key: str, unc_json: str, draws: int, seed: int) -> MonteCarlo:
     """One Monte Carlo run per dataset version, scenario, assumptions, draws and seed (explicit keys)."""
     return run_montecarlo(_data, _params, draws=draws, seed=seed, unc=json.loads(unc_json), scheduler="threads")
 
 
-def run_for(settings: dict):
+def run_for(settings: dict) -> tuple[MonteCarlo | None, str | None]:
     """(MonteCarlo, None) or (None, message) for the working scenario and these settings."""
     p, err = state.params_or_error()
     if p is None:
@@ -194,7 +195,7 @@ def page() -> None:
     settings = settings_form()
     with st.spinner(t("unc_running", n=settings["draws"])):
         mc, err = run_for(settings)
-    if err:
+    if mc is None:
         st.error(t("unc_invalid", err=err), icon="⚠️")
         return
     schemes = [s for s in scheme_list() if s in mc.deterministic.summary["schemes"]]
@@ -220,9 +221,8 @@ def page() -> None:
     st.subheader(t("unc_h_head"))
     st.caption(t("unc_h_caption"))
     c = st.columns([2, 1])
-    lang = current_lang()
     metric = c[0].radio(t("unc_h_metric"), ["final_payment", "year_end_settlement"], horizontal=True,
-                        format_func=lambda x, lg=lang: t(f"unc_what_{x}", lg), key="unc_h_metric")
+                        format_func=labeller("unc_what_"), key="unc_h_metric")
     hq = hospital_view(mc, schemes, metric)
     top = c[1].number_input(t("unc_h_top"), min_value=5, max_value=max(5, len(hq)), value=min(20, len(hq)), step=5,
                             key="unc_h_top")

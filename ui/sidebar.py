@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dip_model.data.store import count_changes
 
 from . import state
 from .i18n import LANGS, t
+from .texts import labeller, scheme_labeller
 
 
 def scenario_line(slot) -> None:
@@ -20,7 +22,7 @@ def scenario_line(slot) -> None:
                   + (f" · {t('n_changes', n=n)}" if n else ""))
 
 
-def sidebar():
+def sidebar() -> DeltaGenerator:
     """Draws the sidebar; returns the slot of the scenario line (see scenario_line)."""
     ss = st.session_state
     with st.sidebar:
@@ -40,8 +42,9 @@ def sidebar():
             st.rerun()
         opts = ["all", "employee", "resident"]
         ss[state.K_SCHEME] = st.selectbox(t("scheme_filter"), opts, index=opts.index(ss[state.K_SCHEME]),
-                                          format_func=lambda x, lg=lang: t("all_schemes", lg) if x == "all" else t(x, lg), key=f"sb_scheme_{lang}")
+                                          format_func=scheme_labeller(),
+                                          key=f"sb_scheme_{lang}")
         units = ["yuan", "wan"]
         ss[state.K_UNIT] = st.radio(t("money_unit"), units, index=units.index(ss[state.K_UNIT]), horizontal=True,
-                                    format_func=lambda x, lg=lang: t(f"unit_{x}", lg), key=f"sb_unit_{lang}")
+                                    format_func=labeller("unit_"), key=f"sb_unit_{lang}")
     return line

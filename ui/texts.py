@@ -22,6 +22,12 @@ def labeller(prefix: str = "", **kw: Any) -> Callable[[Any], str]:
     return lambda option: t(f"{prefix}{option}", lang, **kw)
 
 
+def scheme_labeller() -> Callable[[Any], str]:
+    """A format function over the schemes, "all" being both."""
+    lang = current_lang()
+    return lambda scheme: t("all_schemes" if scheme == "all" else scheme, lang)
+
+
 def fixed(table: Mapping[Any, str]) -> Callable[[Any], str]:
     """A format function over labels written now (an option not in the table shows as itself)."""
     return lambda option: table.get(option, str(option))

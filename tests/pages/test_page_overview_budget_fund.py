@@ -155,3 +155,16 @@ def test_fund_page_in_english(city, monkeypatch):
     assert not at.error
     assert "Months of payment" in [m.label for m in at.metric]
     assert _charts(at)[1]["layout"]["yaxis"]["title"]["text"] == "Amount (10k yuan)"
+
+
+def test_budget_page_without_a_city_fund_table(city, data, monkeypatch):
+    """A dataset without fund.csv (a hospital folder) has no budget to derive: the page says so."""
+    import dataclasses
+
+    from ui import state
+    at = _open(city, monkeypatch, "pages/budget.py")
+    monkeypatch.setattr(state, "dataset", lambda path=None: dataclasses.replace(data, fund=None))
+    at.run()
+    assert not at.exception and not at.error
+    assert [i.value for i in at.info] == ["当前数据集没有全市基金表（fund.csv），是医院数据；总额预算推算需要全市数据，此处不适用。"]
+    assert not at.metric
