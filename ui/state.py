@@ -289,7 +289,9 @@ def run_page(page: Callable[[], object]) -> None:
     message in the page's language. Anything else is a bug: the user sees a short notice, never a
     traceback; the traceback goes to the log ("dip.ui"); with DIP_RAISE_ERRORS=1 it is raised again.
     Streamlit's stop and rerun pass through (they are not Exceptions). The one place that catches
-    what it did not expect: app.py runs every page through it, and pages their sections."""
+    what it did not expect: every page runs its body through it, a page drawn in sections each
+    section, and app.py the page it runs (for what a page does outside its body); an error is
+    reported once, by the innermost guard."""
     from ui.i18n import t, tr
     try:
         page()

@@ -4,6 +4,7 @@ and with DIP_RAISE_ERRORS=1 (the tests' setting, tests/conftest.py) it is raised
 import logging
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from dip_model.report import charts
@@ -52,10 +53,12 @@ def test_unexpected_error_is_raised_again_when_the_flag_is_on(city, monkeypatch,
     assert len([r for r in caplog.records if r.name == "dip.ui"]) == 1     # logged once, not per guard
 
 
-def test_a_section_error_leaves_the_other_sections(city, data, monkeypatch):
-    """On a page drawn in sections, a broken section shows the notice in its place; the rest is drawn."""
+@pytest.mark.parametrize("flag", ["", "1"])
+def test_a_section_error_leaves_the_other_sections(city, data, monkeypatch, caplog, flag):
+    """On a page drawn in sections, a broken section shows the notice in its place and the rest is drawn;
+    the section's guard and the page's around it report it once."""
     from dip_model.analysis import groups as ag
-    monkeypatch.delenv("DIP_RAISE_ERRORS", raising=False)
+    monkeypatch.setenv("DIP_RAISE_ERRORS", flag)
     monkeypatch.setenv("DIP_DATA", str(city))
     monkeypatch.setattr(ag, "catalogue_reports", _boom)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -64,7 +67,9 @@ def test_a_section_error_leaves_the_other_sections(city, data, monkeypatch):
     at.switch_page("pages/groups.py").run()
     key = next(k for k in at.session_state.keys() if "gc_tabs" in str(k))
     at.session_state[key] = "目录监测"
-    at.run()
-    assert not at.exception
+    with caplog.at_level(logging.ERROR, logger="dip.ui"):
+        at.run()
+    assert bool(at.exception) == (flag == "1")
     assert [e.value for e in at.error] == ["计算时出现意外错误，请联系维护人员（RuntimeError）。"]
     assert at.metric and at.number_input                      # the cards and the inputs are still there
+    assert len([r for r in caplog.records if r.name == "dip.ui"]) == 1
