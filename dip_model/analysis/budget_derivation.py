@@ -8,6 +8,7 @@ import math
 
 from ..params import per_scheme
 from ..rules.budget import BUDGET_LINES
+from ..rules.pipeline import require_city
 
 # (key, symbol, article, unit): the order a policy officer reads the derivation in
 ROWS = (
@@ -58,6 +59,7 @@ def derivation(res, scheme: str) -> list[dict]:
     """Rows {key, symbol, article, unit, value, source} for one scheme of a Results object.
     source: 'data' (fund.csv), 'derived' (from other fund.csv figures), 'param' (set in the scenario),
     'default' (the rule's default: g = g_R, ρ from the cases, branch from R₋₁ ≥ E₋₁), 'computed'."""
+    require_city(res.data, "what_budget_derivation")
     b = res.summary["schemes"][scheme]
     p = res.params
     fund = res.data.fund.set_index("scheme").loc[scheme]

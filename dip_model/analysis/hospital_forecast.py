@@ -33,7 +33,7 @@ from ..data.results import write_csv
 from ..errors import DipError, InputError, ParameterError
 from ..messages import Items, Message
 from ..params import Params, load_params
-from ..rules.pipeline import PARTS, REFERENCE_KEYS, Results, case_stage, settle
+from ..rules.pipeline import PARTS, REFERENCE_KEYS, Results, case_stage, require_city, settle
 from ..rules.risk_sharing import apply_bands
 from ..rules.settlement import annual_scores, score_fund
 from .bands import bands_of, edges
@@ -290,6 +290,7 @@ def forecast(data: DataSet, params: Params | dict | str | None, hospital_id: str
     if hospital_id not in ids:
         raise ParameterError(Message("forecast_unknown_hospital", hospital=hospital_id))
     h = int(ids.get_loc(hospital_id))
+    require_city(data, "what_hospital_forecast")      # its seasonality and point value are the city's
     cases, m = _ytd_cases(data, hospital_id, months, ytd)
     city_stage = case_stage(data, p)
     # score the year-to-date cases with the city's reference (A-15 … A-24)

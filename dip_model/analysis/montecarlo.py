@@ -33,7 +33,7 @@ from ..errors import ParameterError
 from ..messages import Message
 from ..params import Params, load_params
 from ..rules.case_scores import SPECIAL
-from ..rules.pipeline import CASE_KEYS, CaseStage, Results, case_stage, settle
+from ..rules.pipeline import CASE_KEYS, CaseStage, Results, case_stage, require_city, settle
 from .cells import Cells, build_cells, case_cells, light_stage, rebuild
 from .uncertainty import Uncertainty, load_uncertainty
 
@@ -270,6 +270,7 @@ def run_montecarlo(data: DataSet, params: Params | dict | str | None = None, dra
     u = unc if isinstance(unc, Uncertainty) else load_uncertainty(unc)
     if not isinstance(draws, int) or isinstance(draws, bool) or draws < 1:
         raise ParameterError(Message("draws_whole", got=repr(draws)))
+    require_city(data, "what_montecarlo")             # the point value and the fund move with the city
     t0 = time.perf_counter()
     det = settle(data, case_stage(data, p), p)
     t1 = time.perf_counter()

@@ -32,7 +32,7 @@ from ..errors import BudgetError
 from ..messages import Message
 from ..params import Params, load_params
 from ..rules.budget import BUDGET_LINES
-from ..rules.pipeline import Aggregates, CaseStage, Results, case_stage, settle
+from ..rules.pipeline import Aggregates, CaseStage, Results, case_stage, require_city, settle
 from .assumptions import Assumptions, load_assumptions
 
 MIN_GROWTH = -0.99
@@ -143,6 +143,7 @@ def project(data: DataSet, params: Params | dict | str | None = None,
     n_years = int(years if years is not None else a.years)
     if not 1 <= n_years <= 5:
         raise BudgetError(Message("projection_years", years=n_years))
+    require_city(data, "what_projection")             # A-10 year after year needs the city's fund
     st = case_stage(data, p)
     res = settle(data, st, p)
     low = float(p.get("fund_balance.guidance_months_low"))

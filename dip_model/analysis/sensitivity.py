@@ -32,7 +32,7 @@ from ..data.dataset import SCHEMES, DataSet
 from ..errors import DipError, ParameterError
 from ..messages import Items, Message
 from ..params import Params, load_params
-from ..rules.pipeline import CASE_KEYS, Results, case_stage, settle
+from ..rules.pipeline import CASE_KEYS, Results, case_stage, require_city, settle
 from .parallel import map_tasks
 
 METRICS = ("point_value", "total_payouts", "closing_balance", "final_payment", "year_end_settlement")
@@ -92,6 +92,7 @@ class Metric:
         if self.name == "total_payouts":
             return float(sum(sch[s]["total_final_payment"] for s in pick))                 # A-36 final payments
         if self.name == "closing_balance":
+            require_city(res.data, "what_closing_balance")
             return float(sum(sch[s]["fund_closing_balance"] for s in pick))                # docs/rules.md, A-3
         h = res.hospitals
         row = h[(h["hospital_id"] == self.hospital) & (h["scheme"] == self.scheme)]
@@ -118,7 +119,8 @@ def summary_outputs(res: Results) -> dict:
         out[f"fund_closing_balance_{s}"] = v["fund_closing_balance"]
         out[f"months_of_payment_{s}"] = v["months_of_payment"]
     out["total_payouts"] = sum(v["total_final_payment"] for v in res.summary["schemes"].values())
-    out["closing_balance_total"] = sum(v["fund_closing_balance"] for v in res.summary["schemes"].values())
+    closing = [v["fund_closing_balance"] for v in res.summary["schemes"].values()]
+    out["closing_balance_total"] = None if None in closing else sum(closing)   # a hospital folder: not applicable
     return out
 
 
@@ -155,6 +157,8 @@ def _derived_value(slot: str, leaf: str, steps: list, res: Results) -> float | N
         return 1.0 if v is None else float(v)                        # no coefficient → 1.0
     if leaf == "mean_cost_all":
         return res.stage.ref.mean_cost
+    if leaf.startswith("point_value.given.") and leaf.rsplit(".", 1)[1] in sch:
+        return sch[leaf.rsplit(".", 1)[1]]["settlement_point_value"]      # as computed
     return None
 
 

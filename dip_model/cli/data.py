@@ -43,6 +43,8 @@ def add_import_parser(sub) -> None:
     p.add_argument("--save-mapping", default=None, help="write the mapping used to this YAML file")
     p.add_argument("--hospitals", default=None, help="hospitals table (else derived from the export, with a warning)")
     p.add_argument("--fund", default=None, help="fund table (else a template to fill is written)")
+    p.add_argument("--hospital-folder", action="store_true",
+                   help="a hospital's own export: a hospital folder, no fund.csv template (docs/data-contract.md)")
     p.add_argument("--catalogue", default=None, help="disease-group catalogue (for the grouping rate and the folder)")
     p.add_argument("--chunk-rows", type=int, default=200_000, help=argparse.SUPPRESS)
     p.add_argument("--force", action="store_true", help="replace --out even if it is not an imported folder")
@@ -63,7 +65,7 @@ def _import(a) -> int:
 
     res = run_import(a.files, a.out, mapping=a.mapping, hospitals=a.hospitals, fund=a.fund,
                      catalogue=a.catalogue, progress=progress, chunk_rows=a.chunk_rows, force=a.force,
-                     lang=a.lang)
+                     lang=a.lang, hospital=a.hospital_folder)
     q = res.quality
     if a.save_mapping:
         shutil.copyfile(res.out / MAPPING, a.save_mapping)

@@ -9,6 +9,7 @@ import io
 import re
 import zipfile
 
+from ..messages import localise
 from .labels import band_text, level_text, t
 from .pdfdoc import GREY, Doc
 from .scenario import Scenario
@@ -20,9 +21,9 @@ SKIP = {"cases"}                                # covered by the first section
 BOLD = {"final", "year_end"}
 
 
-def _value(unit: str, key: str, v) -> str:
+def _value(unit: str, key: str, v, lang: str = "zh") -> str:
     if isinstance(v, str):
-        return v
+        return localise(v, lang)             # "not applicable: needs city data" in a hospital folder
     if v is None or v != v:
         return "—"
     if unit == "yuan":
@@ -54,7 +55,7 @@ def statement_rows(sc: Scenario, hospital_id: str) -> tuple[list[str], list[list
         if step.key in SKIP:
             continue
         settle.append([step.title[L], step.article, step.formula[L]]
-                      + [_value(step.unit, step.key, steps[s][i].result) for s in schemes])
+                      + [_value(step.unit, step.key, steps[s][i].result, L) for s in schemes])
         if step.key in BOLD:
             bold.add(len(settle) - 1)
         if step.key == "usage_rate":           # where the rate falls, and what it retains or shares

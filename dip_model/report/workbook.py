@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..messages import localise
 from ..params import Params, load_params
 from .labels import t
 
@@ -173,7 +174,7 @@ def _trace(sc, hospital_id: str) -> tuple[pd.DataFrame, str]:
         for i, step in enumerate(sc.res.explain(hospital_id, s), 1):
             rows.append({t("rep_col_scheme", L): t(s, L), t("wb_step", L): i, t("stm_col_item", L): step.title[L],
                          t("article", L): step.article, t("wb_formula", L): step.formula[L],
-                         t("wb_result", L): step.result if isinstance(step.result, str) else float(step.result),
+                         t("wb_result", L): localise(step.result, L) if isinstance(step.result, str) else float(step.result),
                          t("unit", L): t(f"hb_u_{step.unit}", L),
                          t("wb_inputs", L): "; ".join(f"{k} = {_plain(v)}" for k, v in step.inputs.items())})
     name = part["name"].iloc[0] if len(part) else hospital_id

@@ -275,9 +275,14 @@ def raise_missing(msg: Message) -> NoReturn:
 
 
 def catalogue_reports(ref: Reference, group_codes: np.ndarray, reimb: np.ndarray, category: np.ndarray,
-                      p: Params) -> dict:
-    """A-15 ¶2 grassroots exit list and A-15 ¶3 level-dominated groups, from this year's cases."""
+                      p: Params, city: bool = True) -> dict:
+    """A-15 ¶2 grassroots exit list and A-15 ¶3 level-dominated groups, from this year's cases. Both
+    need every hospital's cases: for a hospital folder (city=False) they are empty and `not_applicable`
+    says why; the catalogue's own lists (thin, ambiguous) are kept."""
     cat = ref.catalogue
+    if not city:
+        group_codes = group_codes[:0]
+        reimb, category = reimb[:0], category[:0]
     ok = group_codes >= 0
     g = group_codes[ok]
     n = np.bincount(g, minlength=len(cat))
@@ -292,7 +297,7 @@ def catalogue_reports(ref: Reference, group_codes: np.ndarray, reimb: np.ndarray
     tab = np.zeros((len(cat), len(cnames)))
     np.add.at(tab, (g, ccodes), 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        top = tab.max(axis=1) / n
+        top = (tab.max(axis=1) if tab.shape[1] else np.zeros(len(cat))) / n
     dom = (n > 0) & (top > p.get("catalogue.dominance_share"))
     dominated = pd.DataFrame({"group_id": cat["group_id"][dom].to_numpy(), "cases": n[dom],
                               "category": np.asarray(cnames, dtype=object)[tab[dom].argmax(axis=1)] if dom.any() else [],
@@ -300,4 +305,5 @@ def catalogue_reports(ref: Reference, group_codes: np.ndarray, reimb: np.ndarray
     thin = cat.loc[(cat["group_type"] == "comprehensive") & (cat["n_history"] < p.get("catalogue.core_min_cases")), "group_id"]
     ambiguous = cat.loc[cat["category"] == "ambiguous", "group_id"]
     return {"grassroots_exit": exits, "level_dominated": dominated,
-            "thin_comprehensive": thin.tolist(), "ambiguous_leaving": ambiguous.tolist()}
+            "thin_comprehensive": thin.tolist(), "ambiguous_leaving": ambiguous.tolist(),
+            "not_applicable": [] if city else [Message("not_applicable_catalogue_reports")]}

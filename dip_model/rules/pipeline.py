@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import SCHEMES, DataSet
-from ..errors import ParameterError
+from ..errors import DipError, ParameterError
 from ..messages import Items, Message
 from ..params import Params, load_params
 from . import coefficients as coef
@@ -140,6 +140,13 @@ def simulate(data: DataSet, params: Params | dict | str | None = None) -> "Resul
         check_hospital_folder(p, pd.unique(data.cases["scheme"]))     # before any case is scored
     st = case_stage(data, p)
     return settle(data, st, p)
+
+
+def require_city(data: DataSet, what: str) -> None:
+    """Refuse an analysis that needs the whole city (its budget, fund or point value) on a hospital folder;
+    `what` is the catalogue key naming it."""
+    if data.mode != "city":
+        raise DipError(Message("needs_city_data", what=Message(what)))
 
 
 def check_hospital_folder(p: Params, schemes) -> None:
@@ -369,7 +376,8 @@ class Results:
     def catalogue_reports(self) -> dict:
         st = self.stage
         reimb = self.data.hospitals["reimb_level"].to_numpy()[st.prep.hosp]
-        return catalogue_reports(st.ref, st.scores.group, reimb, st.categories[st.prep.hosp], self.params)
+        return catalogue_reports(st.ref, st.scores.group, reimb, st.categories[st.prep.hosp], self.params,
+                                 city=self.mode == "city")
 
     def explain(self, hospital_id: str, scheme: str):
         from .explain import explain

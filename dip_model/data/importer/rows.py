@@ -87,8 +87,10 @@ def _check(text: dict[str, pa.Array], n: int) -> tuple[pd.DataFrame, list[_Hit]]
 class Job:
     """One import run: streams every source, writes cases.csv and rejected_rows.csv, gathers the report."""
 
-    def __init__(self, folder: Path, sources, shown, plans, side: Side, progress, chunk_rows, lang="en"):
+    def __init__(self, folder: Path, sources, shown, plans, side: Side, progress, chunk_rows, lang="en",
+                 hospital: bool = False):
         self.folder, self.sources, self.shown, self.plans, self.side = folder, sources, shown, plans, side
+        self.hospital = hospital                      # a hospital folder: no fund.csv, not even a template
         self.progress, self.chunk_rows, self.lang = progress, chunk_rows, lang
         self.columns = [c.name for c in CASE_COLS
                         if c.name == "case_id" or any(c.name in p.columns for p in plans)]
@@ -254,13 +256,15 @@ class Job:
             for s in schemes:
                 if s not in self.side.fund_schemes:
                     note("fund_scheme_missing", "problem", scheme=s, cases=self.stats.scheme_counts[s])
+        elif self.hospital:
+            note("hospital_folder", "warning")
         else:
             write_fund_template(self.folder / "fund.csv", schemes or list(SCHEMES))
             note("fund_template", "problem")
         if self.side.catalogue is not None:
             shutil.copyfile(self.side.catalogue, self.folder / ("catalogue" + self.side.catalogue.suffix.lower()))
         else:
-            note("no_catalogue", "problem")
+            note("no_catalogue_hospital" if self.hospital and self.side.fund is None else "no_catalogue", "problem")
         years = self.stats.years()
         if len(years) > 1:
             note("several_years", "warning", years=", ".join(years))
@@ -276,7 +280,8 @@ class Job:
             "rows_rejected": self.rows_rejected,
             "rejected_by_rule": self._ranked(self.rules), "warnings_by_rule": self._ranked(self.warn_rules),
             **self.stats.report(), "outliers": outliers,
-            "derived": {"hospitals": derived, "fund": "template" if self.side.fund is None else "given",
+            "derived": {"hospitals": derived,
+                        "fund": "given" if self.side.fund is not None else "none" if self.hospital else "template",
                         "catalogue": "given" if self.side.catalogue is not None else "missing"},
             "notes": notes,
             "warnings": [n["text"] for n in notes if n["level"] == "warning"],

@@ -55,10 +55,13 @@ def inspect(path, mapping: Mapping | None = None, rows: int = 200) -> dict:
 
 def run_import(files, out, mapping: Mapping | str | Path | None = None, hospitals=None, fund=None,
                catalogue=None, progress: Progress | None = None, chunk_rows: int = 200_000,
-               force: bool = False, names: list[str] | None = None, lang: str = "en") -> ImportResult:
+               force: bool = False, names: list[str] | None = None, lang: str = "en",
+               hospital: bool = False) -> ImportResult:
     """Import `files` into the data folder `out` (replaced whole, atomically). `names` are the
     file names shown in the report (default: the files' own names); `lang` is the language of the
-    reasons written in rejected_rows.csv (the report's rules carry their message key for any language)."""
+    reasons written in rejected_rows.csv (the report's rules carry their message key for any language).
+    `hospital`: a hospital's own export, for a hospital folder (docs/data-contract.md): without `fund`
+    no fund.csv template is written."""
     t0 = time.perf_counter()
     if isinstance(mapping, (str, Path)):
         mapping = Mapping.load(mapping)
@@ -73,7 +76,7 @@ def run_import(files, out, mapping: Mapping | str | Path | None = None, hospital
     tmp.mkdir(parents=True)
     try:
         side = side_tables(hospitals, fund, catalogue)
-        job = Job(tmp, sources, shown, plans, side, progress, chunk_rows, lang)
+        job = Job(tmp, sources, shown, plans, side, progress, chunk_rows, lang, hospital=hospital)
         quality = job.run()
         quality["seconds"] = round(time.perf_counter() - t0, 2)
         used = _used_mapping(mapping, sources, plans)
