@@ -17,6 +17,9 @@ def build(sc: Scenario, fmt: str, out_name: str | None = None, trace_hospital: s
     """The report of a scenario as pptx, pdf or xlsx bytes."""
     if trace_hospital:
         sc.trace_hospital = trace_hospital
+    if fmt in ("pptx", "pdf"):                     # the budget waterfall and the fund balance are the city's
+        from ..rules.pipeline import require_city
+        require_city(sc.res.data, "what_scenario_report")
     if fmt == "pptx":
         from .pptx_report import build_pptx
         return build_pptx(sc, out_name)
