@@ -224,9 +224,9 @@ def page() -> None:
     schemes = [s for s in scheme_list() if s in res.summary["schemes"]]
     with st.container(border=True):
         hid, months, ytd, ytd_key, err = inputs(data, res)
-        if err == "wait" or months is None:          # no file uploaded yet
+        if err == "wait":                            # no file uploaded yet
             return
-        if err:
+        if err or months is None:                    # months is None only with an error
             st.error(t("hf_ytd_invalid", err=err), icon="⚠️")
             return
         pv, pv_key = pv_inputs(data, p, res, schemes)
