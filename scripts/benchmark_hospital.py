@@ -8,10 +8,9 @@ script adds department and doctor columns to the cases (from the diagnosis chapt
 doctors, seeded), then reports for that hospital:
 - each view after a parameter-only change (budget, bands, coefficients, assessment: a new Results, the
   cases not re-scored), and after a case-rule change (every case re-scored);
-- the `groups` command (python -m dip_model groups … --by department --xlsx, a fresh process) on the
-  city folder and on a folder of the hospital's own cases (a hospital folder: no fund.csv and no
-  history.csv, the city's point values given, when the engine reads such folders; otherwise the same
-  cases with the city's fund table)."""
+- the `groups` command (python -m dip_model groups … --by department, with and without --xlsx, a fresh
+  process each time) on a hospital folder of its own cases (no fund.csv, no history.csv, the city's
+  published figures as parameters), and on the whole city folder."""
 from __future__ import annotations
 
 import argparse
@@ -79,8 +78,11 @@ def view_times(data, hid: str, params_list) -> dict[str, list[float]]:
     return times
 
 
-def hospital_folder(city: Path, out: Path, hid: str, res) -> tuple[Path, Path, str]:
-    """The hospital's own cases as a data folder, and a parameter file giving the city's point values."""
+def hospital_folder(city: Path, out: Path, hid: str, res) -> tuple[Path, Path]:
+    """The hospital's own cases as a hospital folder (README "Hospital folders": no fund.csv, no
+    history.csv), and a parameter file with the city's published figures: the settlement and budget point
+    values, M and the hospital's level coefficient. (readmission_elsewhere is not derived here: the timing
+    does not depend on it.)"""
     import pandas as pd
     out.mkdir(parents=True, exist_ok=True)
     cases = pd.read_csv(city / "cases.csv", dtype=str, keep_default_na=False)
@@ -90,24 +92,19 @@ def hospital_folder(city: Path, out: Path, hid: str, res) -> tuple[Path, Path, s
     for name in ("catalogue.csv", "group_level_costs.csv", "aux.csv"):
         shutil.copy(city / name, out / name)
     schemes = res.summary["schemes"]
-    given = {"point_value": {"given": {s: v["settlement_point_value"] for s, v in schemes.items()}},
-             "mean_cost_all": float(res.stage.ref.mean_cost),
-             "budget_point_value": float(next(iter(schemes.values()))["budget_point_value"])}
+    mine = res.hospitals[res.hospitals["hospital_id"] == hid]
+    published = {"point_value": {"given": {s: v["settlement_point_value"] for s, v in schemes.items()}},
+                 "budget_point_value": {s: v["budget_point_value"] for s, v in schemes.items()},
+                 "mean_cost_all": float(res.stage.ref.mean_cost),
+                 "coefficients": {"level": {str(c): float(k) for c, k in zip(mine["category"], mine["level_coef"])}}}
     params = out.parent / f"{out.name}.yaml"
-    params.write_text(yaml.safe_dump(given), encoding="utf-8")
-    try:                                       # a hospital folder (no fund.csv), where the engine reads one
-        dip_model.simulate(dip_model.load_data(out), dip_model.load_params(str(params)))
-        return out, params, "hospital folder (no fund.csv, no history.csv, given point values)"
-    except dip_model.DipError:
-        shutil.copy(city / "fund.csv", out / "fund.csv")
-        params.write_text(yaml.safe_dump({"mean_cost_all": given["mean_cost_all"],
-                                          "budget_point_value": given["budget_point_value"]}), encoding="utf-8")
-        return out, params, "the hospital's cases with the city's fund.csv (a one-hospital city)"
+    params.write_text(yaml.safe_dump(published, allow_unicode=True), encoding="utf-8")
+    return out, params
 
 
-def command_time(data_dir: Path, params: Path | None, hid: str, out: Path, repeat: int) -> list[float]:
+def command_time(data_dir: Path, params: Path | None, hid: str, out: Path, repeat: int, extra) -> list[float]:
     cmd = [sys.executable, "-m", "dip_model", "groups", "--data", str(data_dir), "--hospital", hid,
-           "--by", "department", "--xlsx", "--out", str(out)]
+           "--by", "department", "--out", str(out), *extra]
     if params is not None:
         cmd += ["--params", str(params)]
     times = []
@@ -175,12 +172,14 @@ def main() -> None:
         cases = pd.read_csv(folder / "cases.csv", dtype=str, keep_default_na=False)
         cases["department"], cases["doctor"] = data.cases["department"].to_numpy(), data.cases["doctor"].to_numpy()
         cases.to_csv(city_wards / "cases.csv", index=False)
-        own, params, how = hospital_folder(city_wards, tmp_dir / "hospital", hid, res)
-        ts = command_time(own, params, hid, tmp_dir / "out_h", a.repeat)
-        print(f"`groups --by department --xlsx` on {how}, {n:,} cases, fresh process: {fmt(ts)}")
-        ts = command_time(city_wards, None, hid, tmp_dir / "out_c", max(1, a.repeat // 2))
-        print(f"`groups --by department --xlsx` on the whole city folder ({len(data.cases):,} cases, fresh "
-              f"process, loading included): {fmt(ts)}")
+        own, params = hospital_folder(city_wards, tmp_dir / "hospital", hid, res)
+        for extra in ((), ("--xlsx",)):
+            ts = command_time(own, params, hid, tmp_dir / "out_h", a.repeat, extra)
+            print(f"`groups --by department {' '.join(extra)}` on the hospital's folder ({n:,} cases, no fund.csv), "
+                  f"a fresh process each time: {fmt(ts)}")
+        ts = command_time(city_wards, None, hid, tmp_dir / "out_c", max(1, a.repeat // 2), ())
+        print(f"`groups --by department` on the whole city folder ({len(data.cases):,} cases, loading included), "
+              f"a fresh process each time: {fmt(ts)}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """CMI与结构: a hospital's case-mix index and the shares of its cases by case type and score bucket, against
-the city's published averages when given, else the city run's own figures (when the Results holds other
-hospitals), and against the hospitals of its own category in the run.
+the city's published averages when given, else the city run's own figures (a city run, not a hospital
+folder), and against the hospitals of its own category in the run.
 
 CMI is the engine's A-23 figure (rules/pipeline._aggregate): the mean group score RW·(1+aux) of the grouped
 cases / 1000, both schemes together; the city's and the category's are computed the same way over their
@@ -93,22 +93,22 @@ def mix_profile(res, hospital_id: str, city=None) -> pd.DataFrame:
     case_types.<type>, buckets.<bucket>), kind (count / index / money / share), hospital, category (the
     hospitals of its category in the run, itself included), city, city_source (published / run / "" when
     neither), difference (hospital − city) and ratio (hospital / city). `city` is a mapping or file of
-    published averages (load_city_averages); a measure it lacks comes from the run when the run holds
-    other hospitals. The hospital's CMI is the engine's A-23 figure."""
+    published averages (load_city_averages); a measure it lacks comes from the run when it is a city run
+    (not a hospital folder) with other hospitals. The hospital's CMI is the engine's A-23 figure."""
     published = load_city_averages(city)
     row = hospital_row(res, hospital_id)
-    key = f"mix:{row}:{sorted(published.items()) if published else ''}"
-    return memo(res.stage, key, lambda: _mix(res.stage, row, published))     # case figures only
+    city_run = getattr(res, "mode", "city") == "city"              # a hospital folder holds no city figures
+    key = f"mix:{row}:{city_run}:{sorted(published.items()) if published else ''}"
+    return memo(res.stage, key, lambda: _mix(res.stage, row, published, city_run))     # case figures only
 
 
-def _mix(st, row: int, published: dict) -> pd.DataFrame:
+def _mix(st, row: int, published: dict, city_run: bool) -> pd.DataFrame:
     hosp = st.prep.hosp
     mine = _figures(st, hosp == row)
     mine["cmi"] = float(st.agg.metrics["cmi"].iloc[row])                  # the engine's A-23 figure
     same_cat = np.flatnonzero(st.categories.astype(str) == str(st.categories[row]))
     cat = _figures(st, np.isin(hosp, same_cat))
-    others = bool((hosp != row).any())
-    run = _figures(st, hosp >= 0) if others else {}
+    run = _figures(st, hosp >= 0) if city_run and bool((hosp != row).any()) else {}
     flat = {k: v for k, v in published.items() if k in SCALARS}
     for group in SHARES:
         flat.update({f"{group}.{kind}": v for kind, v in published.get(group, {}).items()})

@@ -155,7 +155,6 @@ def _special_candidates(res, hospital_id, schemes, extra) -> pd.DataFrame:
         cand = prep.qc_ok[idx] & (cs.group[idx] >= 0) & (cs.case_type[idx] != TCM)     # not A-21, not A-24
         d_all = prep.cost[idx] / M * 1000.0 - cs.group_score[idx]
         ranked = np.sort(np.where(cand & (d_all >= -EPS), np.maximum(d_all, 0.0), -np.inf))
-        n_ranked = int(np.isfinite(ranked).sum())
         N = int(cand.sum())
         k = int(max(int(p.get("cases.special_min")), int(count_half_up(p.get("cases.special_rate"), np.array([N]))[0])))
         f = frame[frame["scheme"] == s]
@@ -165,7 +164,7 @@ def _special_candidates(res, hospital_id, schemes, extra) -> pd.DataFrame:
         dd = np.maximum(d, 0.0)
         rank = len(ranked) - np.searchsorted(ranked, dd, side="right") + 1      # 1 + cases with a larger d
         special = cs.case_type[fi] == SPECIAL
-        keep = ok & (special | (rank <= k + extra)) & (rank <= max(n_ranked, 1) + extra)
+        keep = ok & (special | (rank <= k + extra))
         parts.append(_candidate_rows(res, hospital_id, f[keep], dd[keep], rank[keep], special[keep], k, N))
     if not parts:
         return _candidate_rows(res, hospital_id, frame.iloc[:0], np.array([]), np.array([], np.int64),

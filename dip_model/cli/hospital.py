@@ -20,6 +20,11 @@ GROUP_COLUMNS = ["rank", "group_id", "name", "group_type", "rw", "cases", "total
                  "deviation_cases", "deviation_share", "deviation_margin", "deviation_cost_gap", "level_cost",
                  "cost_ratio", "excess_cost", "coef_effect", "large_loss", "reason", "reasons", "reason_text"]
 
+# deviation.csv: the analysis' columns but the weighted scores (yuan_* ÷ point_value), 15 000 rows for a 3A year
+DEVIATION_COLUMNS = ["case_id", "scheme", "group_id", "zone", "case_type", "ratio", "threshold", "total_cost",
+                     "level_cost", "cost_to_threshold", "score_now", "score_other", "score_diff", "point_value",
+                     "yuan_now", "yuan_other", "yuan_diff", "payment_diff", "department", "doctor"]
+
 
 def _say(key: str, lang: str, **values) -> str:
     return Message(key, **values).text(lang)
@@ -46,7 +51,7 @@ def _groups(a) -> int:
     out = _out(a.out)
     # floats as Python writes them: the shortest text that reads back to the same number
     write_csv(localised(groups[[c for c in GROUP_COLUMNS if c in groups.columns]], L), out / "groups.csv")
-    write_csv(warnings, out / "deviation.csv")
+    write_csv(warnings[[c for c in DEVIATION_COLUMNS if c in warnings.columns]], out / "deviation.csv")
     write_csv(special, out / "special.csv")
     write_csv(mix, out / "mix.csv")
     if by is not None:

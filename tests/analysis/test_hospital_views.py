@@ -308,3 +308,43 @@ def test_views_of_one_run_are_memoised_and_follow_a_parameter_change(tiny):
     assert r2.stage is r1.stage                                        # the cases are not re-scored
     assert group_margins(r2, "H1")["payment"].sum() != pytest.approx(group_margins(r1, "H1")["payment"].sum())
     assert isinstance(case_margins(r2, "H1"), pd.DataFrame)
+
+
+# ---------------------------------------------------------------- a hospital folder (no fund.csv)
+def test_the_views_of_a_hospital_folder_are_those_of_the_city_run(city, tmp_path):
+    from hospitalkit import hospital_folder
+    city_res = dip_model.simulate(dip_model.load_data(city), dip_model.load_params())
+    h = city_res.hospitals
+    hid = str(h.groupby("hospital_id")["cases"].sum().idxmax())              # the largest hospital
+    assert (h.loc[h["hospital_id"] == hid, "cap_deduction"] == 0).all()      # so the city run is reproducible
+    folder, published = hospital_folder(city, city_res, [hid], tmp_path / "h")
+    cases = pd.read_csv(folder / "cases.csv", dtype=str, keep_default_na=False)
+    cases["department"] = np.where(np.arange(len(cases)) % 3 == 0, "外科", "内科")
+    cases.to_csv(folder / "cases.csv", index=False)
+    res = dip_model.simulate(dip_model.load_data(folder), dip_model.load_params(published))
+    assert res.mode == "hospital" and res.hospitals["cap_deduction"].isna().all()   # the cap: not applicable
+    mine, theirs = group_margins(res, hid), group_margins(city_res, hid)
+    assert list(mine["group_id"]) == list(theirs["group_id"])
+    for c in ("cases", "total_cost", "payment", "margin", "deviation_cases", "coef_effect"):
+        assert np.allclose(mine[c].to_numpy(float), theirs[c].to_numpy(float), rtol=1e-9, atol=1e-6), c
+    assert (mine["reason"] == theirs["reason"]).all()
+    assert_sums(res, hid, mine)
+    assert_sums(res, hid, margins_by(res, hid, "department"))
+    assert len(deviation_warnings(res, hid)) == len(deviation_warnings(city_res, hid))
+    assert special_candidates(res, hid)["case_id"].tolist() == special_candidates(city_res, hid)["case_id"].tolist()
+    m = mix_profile(res, hid).set_index("measure")                            # no city figures in the folder
+    assert (m["city_source"] == "").all()
+    assert m.at["cmi", "hospital"] == pytest.approx(mix_profile(city_res, hid).set_index("measure").at["cmi", "hospital"])
+    m = mix_profile(res, hid, {"cmi": 1.0}).set_index("measure")
+    assert m.at["cmi", "city_source"] == "published"
+
+
+def test_a_hospital_folder_of_two_hospitals_is_not_the_city(city, tmp_path):
+    from hospitalkit import hospital_folder
+    city_res = dip_model.simulate(dip_model.load_data(city), dip_model.load_params())
+    ids = list(city_res.hospitals.groupby("hospital_id")["cases"].sum().sort_values().index[-2:])
+    folder, published = hospital_folder(city, city_res, ids, tmp_path / "two")
+    res = dip_model.simulate(dip_model.load_data(folder), dip_model.load_params(published))
+    m = mix_profile(res, ids[0]).set_index("measure")
+    assert (m["city_source"] == "").all() and m["city"].isna().all()
+    assert m.at["cases", "category"] >= m.at["cases", "hospital"] > 0                # its level within the folder

@@ -114,3 +114,29 @@ def test_the_command_runs_as_a_module(city, tmp_path):
                           cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "o" / "groups.csv").exists()
+
+
+def documented_columns() -> dict[str, set[str]]:
+    """file -> the column names in backticks of the first column of its table in docs/data-contract.md,
+    section 6 (the groups command)."""
+    import re
+    text = (ROOT / "docs" / "data-contract.md").read_text(encoding="utf-8").split("## 6. Hospital views", 1)[1]
+    out: dict[str, set[str]] = {}
+    for part in text.split("\n### ")[1:]:
+        files = re.findall(r"`(\w+\.csv)`", part.splitlines()[0])
+        rows = [line for line in part.splitlines() if line.startswith("| `")]
+        names = {n for line in rows for n in re.findall(r"`([^`]+)`", line.split("|")[1])}
+        for f in files:
+            out[f] = names
+    return out
+
+
+def test_the_written_columns_are_documented(city, tmp_path):
+    out = tmp_path / "out"
+    assert run(city, "wards", out, "--by", "doctor") == 0
+    doc = documented_columns()
+    for name in ("groups.csv", "deviation.csv", "special.csv", "mix.csv"):
+        written = set(pd.read_csv(out / name, encoding="utf-8-sig", nrows=0).columns)
+        assert written == doc[name], (name, written ^ doc[name])
+    by = set(pd.read_csv(out / "doctor.csv", encoding="utf-8-sig", nrows=0).columns)
+    assert by - {"doctor", "groups"} <= set(doc["groups.csv"])
