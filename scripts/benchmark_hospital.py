@@ -175,7 +175,7 @@ def main() -> None:
         own, params = hospital_folder(city_wards, tmp_dir / "hospital", hid, res)
         for extra in ((), ("--xlsx",)):
             ts = command_time(own, params, hid, tmp_dir / "out_h", a.repeat, extra)
-            print(f"`groups --by department {' '.join(extra)}` on the hospital's folder ({n:,} cases, no fund.csv), "
+            print(f"`{' '.join(('groups --by department',) + extra)}` on the hospital's folder ({n:,} cases, no fund.csv), "
                   f"a fresh process each time: {fmt(ts)}")
         ts = command_time(city_wards, None, hid, tmp_dir / "out_c", max(1, a.repeat // 2), ())
         print(f"`groups --by department` on the whole city folder ({len(data.cases):,} cases, loading included), "
