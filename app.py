@@ -1,7 +1,12 @@
-"""DIP what-if dashboard: navigation, sidebar and language live here; pages draw results."""
+"""DIP what-if dashboard: navigation, sidebar and language live here; pages draw results.
+
+The navigation follows the dataset's mode. A city dataset (with fund.csv) shows the city pages and, as 医院分析,
+the hospital pages for any hospital picked. A hospital folder (no fund.csv) puts the hospital edition first
+(总览 and the hospital pages), keeps the pages that work on one hospital's data, and gathers the pages that
+need the whole city under 需要全市数据, where each says so instead of computing from part of the city."""
 import streamlit as st
 
-from ui import state
+from ui import published, state
 from ui.i18n import t
 from ui.sidebar import scenario_line, sidebar
 
@@ -10,39 +15,70 @@ state.init_state()
 # figures on cards: a size at which '2,232.30 万元' fits a quarter-width card
 st.html("<style>[data-testid='stMetricValue'] > div {font-size: 1.7rem;}</style>")
 link_error = state.restore_from_query()
+moved = state.follow_mode()          # the published figures leave a city run and come back to a hospital's
 
-SECTIONS = {  # section title key → (file, title key, icon)
-    "sec_settlement": [
-        ("pages/overview.py", "nav_overview", ":material/dashboard:"),
-        ("pages/budget.py", "nav_budget", ":material/account_balance_wallet:"),
-        ("pages/groups.py", "nav_groups", ":material/category:"),
-        ("pages/coefficients.py", "nav_coefficients", ":material/balance:"),
-        ("pages/hospitals.py", "nav_hospitals", ":material/local_hospital:"),
-        ("pages/bands.py", "nav_bands", ":material/show_chart:"),
-        ("pages/fund.py", "nav_fund", ":material/savings:"),
-    ],
-    "sec_analysis": [
-        ("pages/projection.py", "nav_projection", ":material/trending_up:"),
-        ("pages/sensitivity.py", "nav_sensitivity", ":material/tune:"),
-        ("pages/uncertainty.py", "nav_uncertainty", ":material/ssid_chart:"),
-        ("pages/hospital_forecast.py", "nav_hospital_forecast", ":material/query_stats:"),
-    ],
-    "sec_present": [
-        ("pages/reports.py", "nav_reports", ":material/description:"),
-        ("pages/present.py", "nav_present", ":material/slideshow:"),
-    ],
-    "sec_manage": [
-        ("pages/scenarios.py", "nav_scenarios", ":material/bookmarks:"),
-        ("pages/data.py", "nav_data", ":material/folder_open:"),
-        ("pages/rules.py", "nav_rules", ":material/gavel:"),
-    ],
+P = {  # page → (file, title key, icon)
+    "overview": ("pages/overview.py", "nav_overview", ":material/dashboard:"),
+    "budget": ("pages/budget.py", "nav_budget", ":material/account_balance_wallet:"),
+    "groups": ("pages/groups.py", "nav_groups", ":material/category:"),
+    "coefficients": ("pages/coefficients.py", "nav_coefficients", ":material/balance:"),
+    "hospitals": ("pages/hospitals.py", "nav_hospitals", ":material/local_hospital:"),
+    "bands": ("pages/bands.py", "nav_bands", ":material/show_chart:"),
+    "fund": ("pages/fund.py", "nav_fund", ":material/savings:"),
+    "projection": ("pages/projection.py", "nav_projection", ":material/trending_up:"),
+    "sensitivity": ("pages/sensitivity.py", "nav_sensitivity", ":material/tune:"),
+    "uncertainty": ("pages/uncertainty.py", "nav_uncertainty", ":material/ssid_chart:"),
+    "hospital_forecast": ("pages/hospital_forecast.py", "nav_hospital_forecast", ":material/query_stats:"),
+    "hospital_outlook": ("pages/hospital_outlook.py", "nav_hp_outlook", ":material/event_available:"),
+    "hospital_margins": ("pages/hospital_margins.py", "nav_hp_margins", ":material/bar_chart:"),
+    "hospital_warnings": ("pages/hospital_warnings.py", "nav_hp_warnings", ":material/warning:"),
+    "hospital_breakdown": ("pages/hospital_breakdown.py", "nav_hp_breakdown", ":material/groups:"),
+    "hospital_mix": ("pages/hospital_mix.py", "nav_hp_mix", ":material/donut_small:"),
+    "reports": ("pages/reports.py", "nav_reports", ":material/description:"),
+    "present": ("pages/present.py", "nav_present", ":material/slideshow:"),
+    "scenarios": ("pages/scenarios.py", "nav_scenarios", ":material/bookmarks:"),
+    "data": ("pages/data.py", "nav_data", ":material/folder_open:"),
+    "rules": ("pages/rules.py", "nav_rules", ":material/gavel:"),
 }
-PAGES = [p for pages in SECTIONS.values() for p in pages]
-pg = st.navigation({t(sec): [st.Page(f, title=t(k), icon=i, default=(f == PAGES[0][0])) for f, k, i in pages]
-                    for sec, pages in SECTIONS.items()}, expanded=True)
+HOSPITAL_VIEWS = ["hospital_outlook", "hospital_margins", "hospital_warnings", "hospital_breakdown", "hospital_mix"]
+SECTIONS = {  # mode → section title key → pages
+    "city": {
+        "sec_settlement": ["overview", "budget", "groups", "coefficients", "hospitals", "bands", "fund"],
+        "sec_analysis": ["projection", "sensitivity", "uncertainty", "hospital_forecast"],
+        "sec_hospital_city": HOSPITAL_VIEWS,
+        "sec_present": ["reports", "present"],
+        "sec_manage": ["scenarios", "data", "rules"],
+    },
+    "hospital": {
+        "sec_hospital": ["overview", *HOSPITAL_VIEWS, "hospitals"],
+        "sec_settlement": ["groups", "coefficients", "bands"],
+        "sec_analysis": ["sensitivity"],
+        "sec_present": ["reports", "present"],
+        "sec_manage": ["scenarios", "data", "rules"],
+        "sec_city_only": ["budget", "fund", "projection", "uncertainty", "hospital_forecast"],
+    },
+}
+NO_RESULTS = {"scenarios", "data", "rules"}     # pages that show no figures of the run
+
+mode = state.mode()
+pg = st.navigation({t(sec): [st.Page(P[k][0], title=t(P[k][1]), icon=P[k][2], default=(k == "overview"))
+                             for k in keys] for sec, keys in SECTIONS[mode].items()}, expanded=True)
 line = sidebar()
+if mode == "hospital":
+    st.sidebar.caption(t("mode_hospital_note"))
+missing = published.missing()
+if mode == "hospital" and missing is None:
+    published.sidebar()
+    missing = published.missing()     # a figure just cleared in the sidebar
+if moved:
+    st.toast(t(f"mode_{moved}"), icon=":material/swap_horiz:")
 if link_error:
     st.warning(t("link_invalid", err=link_error))
-state.run_page(pg.run)            # the one guard: a data problem as its message, a bug as a short notice
-scenario_line(line)                # counts a change the page itself made
+page_key = next((k for k, v in P.items() if pg.url_path and v[0].endswith(f"/{pg.url_path}.py")), "overview")
+if missing is not None and page_key not in NO_RESULTS:
+    st.title(t(P[page_key][1]))
+    state.run_page(published.prompt)  # the engine's message and the inputs, in place of the page
+else:
+    state.run_page(pg.run)            # the one guard: a data problem as its message, a bug as a short notice
+scenario_line(line)                    # counts a change the page itself made
 state.sync_query()

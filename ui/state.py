@@ -35,6 +35,12 @@ K_UNIT = "money_unit"             # "yuan" | "wan"
 K_STORE_ID = "dataset_store_id"   # a dataset in the embedded store (else dataset_path / the sample)
 K_REV = "scenario_rev"            # bumped when the scenario is replaced whole: widgets re-seed from it
 RAISE_ERRORS = "DIP_RAISE_ERRORS"  # env: "1" re-raises an unexpected error after the notice (the tests set it)
+K_STASH = "published_stash"       # the published figures set aside while a city dataset is used
+K_MODE = "dataset_mode"           # the mode of the dataset of the previous run ("city" | "hospital")
+# the city's published figures a hospital folder is settled with (docs/data-contract.md, Hospital folders):
+# facts of the year, not policy choices, so a scenario that does not give them takes the working scenario's
+PUBLISHED = ("point_value.given.employee", "point_value.given.resident", "point_value.budget_monthly.employee",
+             "point_value.budget_monthly.resident", "mean_cost_all", "budget_point_value", "coefficients.level")
 
 log = logging.getLogger("dip.ui")
 
@@ -90,6 +96,15 @@ def dataset(path: str | None = None) -> dip_model.DataSet:
     return _dataset(path, folder_signature(path))
 
 
+def mode() -> str:
+    """"hospital" for a hospital folder (no fund.csv: one or a few hospitals), else "city"; a dataset that
+    cannot be read counts as "city" (its pages then show the data problem)."""
+    try:
+        return dataset().mode
+    except dip_model.DipError:
+        return "city"
+
+
 # --- scenario values ---------------------------------------------------------------------------
 
 def init_state() -> None:
@@ -140,6 +155,83 @@ def widget_key(*parts) -> str:
     return ":".join(str(p) for p in ("w", st.session_state.get(K_REV, 0), st.session_state.get("lang", "zh"), *parts))
 
 
+def _lookup(vals: dict, path: str) -> tuple[bool, Any]:
+    node: Any = vals
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _without(vals: dict, paths) -> dict:
+    out = copy.deepcopy(vals)
+    for path in paths:
+        parts = path.split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if isinstance(node, dict):
+            node.pop(parts[-1], None)
+    return out             # set_values prunes what is left empty
+
+
+def published_values(vals: dict | None = None) -> dict:
+    """The published figures (PUBLISHED) a scenario gives, as {path: value}."""
+    vals = values() if vals is None else vals
+    return {p: v for p in PUBLISHED for found, v in [_lookup(vals, p)] if found}
+
+
+def with_published(vals: dict) -> dict:
+    """In a hospital folder, a scenario (the baseline, a saved one, the rule set) that does not give one of
+    the city's published figures takes the working scenario's: without them a hospital folder cannot be
+    settled, and they are facts of the year, not choices to compare. A city dataset: unchanged."""
+    if mode() != "hospital":
+        return vals
+    out = copy.deepcopy(vals)
+    for path, value in published_values().items():
+        if not _lookup(out, path)[0]:
+            parts = path.split(".")
+            node = out
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = copy.deepcopy(value)
+    return out
+
+
+def follow_mode() -> str | None:
+    """Called once per run by app.py: when the dataset changes from a hospital folder to a city (or back),
+    the published figures leave the working scenario (kept aside) or come back to it, so a city is never
+    settled with one hospital's published point values unawares. Returns "stashed" / "restored" when it
+    moved them (for a notice), else None."""
+    ss = st.session_state
+    now, before = mode(), ss.get(K_MODE)
+    ss[K_MODE] = now
+    if before is None or before == now:
+        return None
+    if now == "city":
+        given = published_values()
+        if not given:
+            return None
+        ss[K_STASH] = given
+        set_values(_without(values(), given))
+        return "stashed"
+    stash = ss.pop(K_STASH, None)
+    if stash and not published_values():
+        vals = copy.deepcopy(values())
+        for path, value in stash.items():
+            parts = path.split(".")
+            node = vals
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+        set_values(vals)
+        return "restored"
+    return None
+
+
 def _prune(vals: dict) -> dict:
     """Keep only what differs from the built-in rule set."""
     try:
@@ -176,7 +268,7 @@ def error_path(message: str | None) -> str | None:
 def results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | None]:
     """Simulate the working scenario (or `vals`) on the current dataset; (results, error message). A data
     or rule problem is the message; anything else is a bug and goes up to the page guard (run_page)."""
-    p, err = params_or_error(vals)
+    p, err = params_or_error(None if vals is None else with_published(vals))
     if p is None:
         return None, err
     try:
@@ -198,7 +290,7 @@ def baseline_values() -> dict:
 
 def same_as_baseline() -> bool:
     """Whether the working scenario is the baseline (then there is nothing to compare)."""
-    return values() == baseline_values()
+    return values() == with_published(baseline_values())
 
 
 def baseline_results() -> tuple[dip_model.Results | None, str | None]:

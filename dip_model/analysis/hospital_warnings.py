@@ -117,8 +117,8 @@ def _deviation_warnings(res, hospital_id, schemes, w_low, w_high) -> pd.DataFram
 
 def _hospital_coef(res, hospital_id: str, scheme: pd.Series) -> np.ndarray:
     """The hospital coefficient K of each row's scheme (res.hospitals)."""
-    k = settled_rows(res, hospital_id)["hospital_coef"]
-    return scheme.map(k).to_numpy(float)
+    k = settled_rows(res, hospital_id)["hospital_coef"].astype(float)
+    return pd.Series(scheme.astype(str).to_numpy()).map(k).to_numpy(float)
 
 
 def zone_summary(warnings: pd.DataFrame) -> pd.DataFrame:

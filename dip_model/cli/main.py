@@ -1,4 +1,4 @@
-"""Command line: python -m dip_model {run, validate, explain, synth, params, import, report, statements, forecast, sensitivity, sweep, montecarlo, hospital-forecast, groups}."""
+"""Command line: python -m dip_model {run, validate, explain, synth, params, import, report, statements, forecast, sensitivity, sweep, montecarlo, hospital-forecast, groups, outlook}."""
 from __future__ import annotations
 
 import argparse
@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_analysis_parsers(sub)
     from .hospital import add_hospital_parsers
     add_hospital_parsers(sub)
+    from .outlook import add_outlook_parser
+    add_outlook_parser(sub)
     for p in sub.choices.values():      # every command prints its errors in a language; en unless it has its own
         if p.get_default("lang") is None:
             p.add_argument("--lang", default="en", choices=["zh", "en"], help=LANG_HELP + " (default en)")

@@ -44,6 +44,10 @@ LOCAL_IDS = ("病案号", "住院号")              # ids unique only within one
 ID_NUMBERS = ("身份证号", "身份证号码", "证件号码", "公民身份号码")   # personal id numbers: hashed
 OPTIONS = {"proc_codes": ("short", "full"), "case_id_scope": ("auto", "global", "hospital"),
            "hash_patient_id": ("auto", "true", "false")}
+# the published tables given beside the exports (importer/published.py) and the columns a mapping may name
+SIDE_TARGETS = {"catalogue": ("group_id", "name", "group_type", "rw", "policy_factor", "grassroots", "category",
+                              "tcm_standard", "tcm_advantage", "history_cases"),
+                "level_costs": ("group_id", "level", "mean_cost")}
 
 
 class MappingError(DipError):
@@ -74,12 +78,15 @@ def value_out(v) -> str:
 @dataclass
 class Mapping:
     """columns: source header -> contract column ("" = ignore); values: contract column ->
-    {source value: contract value}; header_values: source header -> value map; options."""
+    {source value: contract value}; header_values: source header -> value map; options; side: the
+    published tables' columns, "catalogue" / "level_costs" -> {source header: column} (YAML sections
+    `catalogue: {columns: …}` and `level_costs: {columns: …}`)."""
 
     columns: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     header_values: dict[str, dict[str, str]] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)
+    side: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # ------------------------------------------------------------- files
     @classmethod
@@ -88,7 +95,7 @@ class Mapping:
         d = d or {}
         if not isinstance(d, dict):
             raise MappingError(Message("map_not_mapping", where=where))
-        unknown = set(d) - {"columns", "values", "header_values", "options", "headers"}
+        unknown = set(d) - {"columns", "values", "header_values", "options", "headers", *SIDE_TARGETS}
         if unknown:
             raise MappingError(Message("map_unknown_section", where=where, sections=Items(sorted(unknown))))
         cols = {str(k): ("" if v is None else str(v)) for k, v in (d.get("columns") or {}).items()}
@@ -107,7 +114,19 @@ class Mapping:
             if k not in OPTIONS or v not in OPTIONS[k]:
                 allowed = "; ".join(f"{o}: {'/'.join(c)}" for o, c in OPTIONS.items())
                 raise MappingError(Message("map_bad_option", where=where, option=k, value=v, allowed=allowed))
-        return cls(cols, vals, hv, opts)
+        side = {}
+        for kind, targets in SIDE_TARGETS.items():
+            sec = d.get(kind)
+            if sec is None:
+                continue
+            if not isinstance(sec, dict) or set(sec) - {"columns"}:
+                raise MappingError(Message("map_side_section", where=where, section=kind))
+            sc = {str(k): ("" if v is None else str(v)) for k, v in (sec.get("columns") or {}).items()}
+            bad = sorted({v for v in sc.values() if v and v not in targets})
+            if bad:
+                raise MappingError(Message("map_unknown_target", where=where, columns=Items(bad), targets=Items(targets)))
+            side[kind] = sc
+        return cls(cols, vals, hv, opts, side)
 
     @classmethod
     def load(cls, path) -> "Mapping":
@@ -127,6 +146,9 @@ class Mapping:
             d["header_values"] = copy.deepcopy(self.header_values)
         if self.options:
             d["options"] = dict(self.options)
+        for kind, cols in self.side.items():
+            if cols:
+                d[kind] = {"columns": dict(cols)}
         return d
 
     def to_yaml(self) -> str:
@@ -145,7 +167,8 @@ class Mapping:
         hv = copy.deepcopy(self.header_values)
         for h, m in other.header_values.items():
             hv[h] = dict(m)
-        return Mapping({**self.columns, **other.columns}, vals, hv, {**self.options, **other.options})
+        side = {k: {**self.side.get(k, {}), **other.side.get(k, {})} for k in {*self.side, *other.side}}
+        return Mapping({**self.columns, **other.columns}, vals, hv, {**self.options, **other.options}, side)
 
 
 @dataclass

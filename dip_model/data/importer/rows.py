@@ -261,9 +261,13 @@ class Job:
         else:
             write_fund_template(self.folder / "fund.csv", schemes or list(SCHEMES))
             note("fund_template", "problem")
-        if self.side.catalogue is not None:
-            shutil.copyfile(self.side.catalogue, self.folder / ("catalogue" + self.side.catalogue.suffix.lower()))
-        else:
+        from .published import write_side          # published.py uses this module's row checks
+        published = [imp for imp in (self.side.catalogue, self.side.level_costs) if imp is not None]
+        for imp in published:                       # the bureau's tables as read (importer/published.py)
+            write_side(self.folder, imp)
+            for code, level, params in imp.notes:
+                note(code, level, **params)
+        if self.side.catalogue is None:
             note("no_catalogue_hospital" if self.hospital and self.side.fund is None else "no_catalogue", "problem")
         years = self.stats.years()
         if len(years) > 1:
@@ -280,6 +284,8 @@ class Job:
             "rows_rejected": self.rows_rejected,
             "rejected_by_rule": self._ranked(self.rules), "warnings_by_rule": self._ranked(self.warn_rules),
             **self.stats.report(), "outliers": outliers,
+            "catalogue": self.side.catalogue.report if self.side.catalogue is not None else None,
+            "level_costs": self.side.level_costs.report if self.side.level_costs is not None else None,
             "derived": {"hospitals": derived,
                         "fund": "given" if self.side.fund is not None else "none" if self.hospital else "template",
                         "catalogue": "given" if self.side.catalogue is not None else "missing"},

@@ -56,12 +56,20 @@ def inspect(path, mapping: Mapping | None = None, rows: int = 200) -> dict:
 def run_import(files, out, mapping: Mapping | str | Path | None = None, hospitals=None, fund=None,
                catalogue=None, progress: Progress | None = None, chunk_rows: int = 200_000,
                force: bool = False, names: list[str] | None = None, lang: str = "en",
-               hospital: bool = False) -> ImportResult:
+               hospital: bool = False, level_costs=None, side_names: dict | None = None) -> ImportResult:
     """Import `files` into the data folder `out` (replaced whole, atomically). `names` are the
     file names shown in the report (default: the files' own names); `lang` is the language of the
     reasons written in rejected_rows.csv (the report's rules carry their message key for any language).
     `hospital`: a hospital's own export, for a hospital folder (docs/data-contract.md): without `fund`
-    no fund.csv template is written."""
+    no fund.csv template is written.
+
+    `hospitals`: a hospitals file, or the hospital's own row(s) as a DataFrame, a mapping or a list of
+    mappings (contract or Chinese headers: hospital_id / 医疗机构编码, level / 医院等级, reimb_level …).
+    `catalogue`, `level_costs`: the bureau's published 病种分值目录 and 各级别次均费用 files as published
+    (CSV, XLSX or Parquet; contract or Chinese headers, importer/published.py), written as catalogue.csv and
+    group_level_costs.csv with their rejected rows and their reports (quality["catalogue"],
+    quality["level_costs"]); a file in an unknown layout is refused (MappingError) before anything is
+    written. `side_names`: the names shown for them (keys catalogue, level_costs; default the files' names)."""
     t0 = time.perf_counter()
     if isinstance(mapping, (str, Path)):
         mapping = Mapping.load(mapping)
@@ -75,11 +83,11 @@ def run_import(files, out, mapping: Mapping | str | Path | None = None, hospital
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        side = side_tables(hospitals, fund, catalogue)
+        side = side_tables(hospitals, fund, catalogue, level_costs, mapping, lang, side_names)
         job = Job(tmp, sources, shown, plans, side, progress, chunk_rows, lang, hospital=hospital)
         quality = job.run()
         quality["seconds"] = round(time.perf_counter() - t0, 2)
-        used = _used_mapping(mapping, sources, plans)
+        used = _used_mapping(mapping, sources, plans, quality)
         (tmp / MAPPING).write_text(used.to_yaml(), encoding="utf-8")
         (tmp / QUALITY).write_text(json.dumps(quality, ensure_ascii=False, indent=1), encoding="utf-8")
         _commit(tmp, out)
@@ -87,6 +95,19 @@ def run_import(files, out, mapping: Mapping | str | Path | None = None, hospital
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return ImportResult(out, quality)
+
+
+def inspect_catalogue(path, mapping: Mapping | None = None, rows: int = 50) -> dict:
+    """inspect() of a published catalogue file (importer/published.inspect_side): columns, the catalogue
+    column each maps to, the required ones missing, a preview."""
+    from .published import inspect_side
+    return inspect_side(path, "catalogue", mapping, rows)
+
+
+def inspect_level_costs(path, mapping: Mapping | None = None, rows: int = 50) -> dict:
+    """inspect() of a published level-cost file (long or wide layout, `wide_levels`)."""
+    from .published import inspect_side
+    return inspect_side(path, "level_costs", mapping, rows)
 
 
 def read_quality(folder) -> dict | None:
@@ -109,13 +130,19 @@ def _check_plans(sources: list[Source], plans: list[Plan], shown: list[str]) -> 
                                        unmapped=Items(unmapped) if unmapped else Message("nothing")))
 
 
-def _used_mapping(user: Mapping | None, sources: list[Source], plans: list[Plan]) -> Mapping:
-    """The user's mapping plus the column choices made for these files (saved for reuse)."""
+def _used_mapping(user: Mapping | None, sources: list[Source], plans: list[Plan], quality: dict) -> Mapping:
+    """The user's mapping plus the column choices made for these files and the published tables (saved for
+    reuse)."""
     cols = {}
     for src, plan in zip(sources, plans):
         for c in src.header:
             cols[c] = next((t for t, s in plan.columns.items() if s == c), "")
-    m = Mapping(columns=cols)
+    side = {}
+    for kind in ("catalogue", "level_costs"):
+        rep = quality.get(kind)
+        if rep:
+            side[kind] = {**{c: "" for c in rep["ignored"]}, **rep["mapped"]}
+    m = Mapping(columns=cols, side=side)
     return m.merged(user) if user else m
 
 

@@ -1,10 +1,16 @@
-"""The tables a user gives beside the exports (hospitals, fund, catalogue): read and checked by the
-contract's checks before any row is imported, and the hospitals / fund files the import writes.
+"""The tables a user gives beside the exports (hospitals, fund, the published catalogue and level costs): read
+and checked before any row is imported, and the hospitals / fund files the import writes. The hospitals and
+fund tables are checked whole by the contract's checks (a problem stops the import); the bureau's catalogue
+and level costs are read as published (importer/published.py: Chinese headers, a rejected row reported and
+the others used).
 """
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -13,8 +19,11 @@ from ...errors import InputError, Problem
 from ...messages import Message
 from ..cells import as_text
 from ..load import Ctx, normalise, read_table
-from ..schema import CATALOGUE, FUND, FUND_MONEY, HOSPITALS
-from .mapping import builtin, fold, per_value, value_key
+from ..schema import FUND, FUND_MONEY, HOSPITALS
+from .mapping import Mapping, builtin, fold, per_value, value_key
+
+if TYPE_CHECKING:
+    from .published import SideImport
 
 # side tables a user may give, with the headers recognised for them (besides the contract's own)
 HOSPITAL_HEADERS = {"hospital_id": ("医疗机构编码", "定点医药机构编号", "定点医药机构编码", "定点医疗机构编码", "机构编码",
@@ -30,16 +39,25 @@ class Side:
 
     hospitals: pd.DataFrame | None = None   # normalised (data.load) when given
     fund: Path | None = None
-    catalogue: Path | None = None
+    catalogue: SideImport | None = None     # the published catalogue, read (importer/published.py)
     catalogue_ids: pd.Index | None = None
     fund_schemes: set = field(default_factory=set)
+    level_costs: SideImport | None = None   # the published level costs, read
 
 
-def side_tables(hospitals, fund, catalogue) -> Side:
-    """Read and check the tables given beside the exports (any problem stops the import first)."""
+def side_tables(hospitals, fund, catalogue, level_costs=None, mapping: Mapping | None = None,
+                lang: str = "en", names: dict | None = None) -> Side:
+    """Read and check the tables given beside the exports (a problem of the hospitals or fund table, or a
+    catalogue / level-cost file in an unknown layout, stops the import first). `hospitals` is a file, or the
+    hospital's own row(s) as a DataFrame, a mapping or a list of mappings (contract or Chinese headers);
+    `names` are the file names shown in the report (key catalogue / level_costs)."""
     side = Side()
     problems: list[Problem] = []
-    if hospitals:
+    names = names or {}
+    if isinstance(hospitals, (pd.DataFrame, MappingType, list)):
+        df, probs = _hospital_rows(hospitals)
+        side.hospitals, problems = df, problems + probs
+    elif hospitals:
         df, probs = _read_table(HOSPITALS, Path(hospitals), _hospital_headers)
         side.hospitals, problems = df, problems + probs
     if fund:
@@ -47,14 +65,24 @@ def side_tables(hospitals, fund, catalogue) -> Side:
         side.fund, problems = Path(fund), problems + probs
         if df is not None:
             side.fund_schemes = set(df["scheme"])
-    if catalogue:
-        df, probs = _read_table(CATALOGUE, Path(catalogue))
-        side.catalogue, problems = Path(catalogue), problems + probs
-        if df is not None:
-            side.catalogue_ids = pd.Index(df["group_id"])
     if problems:
         raise InputError(problems)
+    from .published import read_catalogue, read_level_costs     # published reads with rows' checks
+    if catalogue:
+        side.catalogue = read_catalogue(catalogue, names.get("catalogue"), mapping, lang)
+        side.catalogue_ids = pd.Index(side.catalogue.table["group_id"])
+    if level_costs:
+        side.level_costs = read_level_costs(level_costs, side.catalogue_ids, names.get("level_costs"), mapping, lang)
     return side
+
+
+def _hospital_rows(rows) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The hospital's own row(s), given as data rather than a file, read and checked as a hospitals file."""
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame([rows] if isinstance(rows, MappingType) else rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "hospitals.csv"
+        frame.to_csv(path, index=False, encoding="utf-8")
+        return _read_table(HOSPITALS, path, _hospital_headers)
 
 
 def _read_table(spec, path: Path, rename=None):
