@@ -55,7 +55,7 @@ def city_inputs() -> None:
                     ss[hv.K_CITY] = loaded
                     st.rerun()
         df = pd.DataFrame({t("hpx_col_measure"): [names.get(m, m) + (" (%)" if is_share(m) else "") for m in measures()],
-                           t("hpx_col_value"): [None if flat.get(m) is None else float(flat[m]) * (100 if is_share(m) else 1)
+                           t("hpx_col_value"): [None if (x := flat.get(m)) is None else float(x) * (100 if is_share(m) else 1)
                                                 for m in measures()]})
         edited = st.data_editor(df, hide_index=True, width="stretch", disabled=[t("hpx_col_measure")],
                                 key=f"hpx_city_table:{digest(flat)}",

@@ -168,7 +168,7 @@ def _without(vals: dict, paths) -> dict:
     out = copy.deepcopy(vals)
     for path in paths:
         parts = path.split(".")
-        node = out
+        node: Any = out
         for part in parts[:-1]:
             node = node.get(part) if isinstance(node, dict) else None
             if node is None:
