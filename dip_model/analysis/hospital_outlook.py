@@ -14,9 +14,13 @@
    = 5 %), rounded half-up to the point value's decimals (`point_value.decimals`, A-34.2). Five per cent
    is about the P10–P90 half-width of the settlement point value that the Monte Carlo gives on the
    1.1-million-discharge synthetic city (10.89–12.11 around 11.5, README "Benchmark"): a plausible
-   year-to-year uncertainty when nothing better is known. Within one band the settlement is linear in the
-   point value; a value that moves the use rate across a band edge changes the slope, which the engine's
-   settlement shows as it is.
+   year-to-year uncertainty when nothing better is known. Within one band (each sharing slice over 100 % is
+   a band of its own) the settlement is linear in the point value; a value that moves the use rate across a
+   band edge changes the slope, which the engine's settlement shows as it is. Under the default rules it
+   rises with the point value wherever the use rate is at 90 % or above, is flat below 70 % (pay = FFS), and
+   may fall below 90 %: the resident 70–90 % band pays FFS + (0.5u − 0.35)·SF = 1.5·FFS − 0.35·SF, and an
+   employee hospital that drops below 70 % loses its 10 % retained surplus (tests/analysis/
+   test_hospital_outlook.py states it as a property).
 
 2. **Month by month.** For each discharge month (A-33) the use rate u = fee-for-service fund ÷ score fund
    (A-36), for the month alone and cumulative from January, with the band of each, at the central point
@@ -49,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import SCHEMES
-from ..errors import ParameterError
+from ..errors import DipError, ParameterError
 from ..messages import Message
 from ..rules.pipeline import PARTS, Results, settle
 from ..rules.risk_sharing import apply_bands
@@ -145,18 +149,29 @@ def point_values(res: Results, low=None, high=None, central=None,
         c = own if c is None else c
         lo, hi = _of(low, s), _of(high, s)
         src_l, src_h = ("set" if lo is not None else "spread"), ("set" if hi is not None else "spread")
-        lo = round_half_up(c * (1.0 - spread), decimals) if lo is None else lo
-        hi = round_half_up(c * (1.0 + spread), decimals) if hi is None else hi
+        lo = _spread(c, -spread, decimals) if lo is None else lo
+        hi = _spread(c, spread, decimals) if hi is None else hi
         if not (0 < lo <= c <= hi) or not all(math.isfinite(v) for v in (lo, c, hi)):
             raise ParameterError(Message("forecast_pv_range", scheme=s, low=lo, central=c, high=hi))
         ranges[s], sources[s] = (lo, c, hi), (src_l, src_c, src_h)
     return ranges, sources
 
 
+def _spread(central: float, spread: float, decimals: int) -> float:
+    """central × (1 + spread) rounded half-up to the point value's decimals, never across the central value (a
+    published value may have more decimals); no spread: the central value itself."""
+    if not spread:
+        return central
+    v = round_half_up(central * (1.0 + spread), decimals)
+    return min(v, central) if spread < 0 else max(v, central)
+
+
 def _settle_at(res: Results, values: dict[str, float]) -> Results:
     """The run settled again at the given point values (the case stage reused: nothing is re-scored)."""
     if all(values[s] == v for s, v in run_point_values(res).items() if s in values):
         return res
+    if getattr(res.stage, "partial", False):     # a user's cut of the city (dip_model.access) cannot be settled
+        raise DipError(Message("access_resettle"))
     p = res.params.with_values({"point_value": {"given": values}})
     return settle(res.data, res.stage, p)
 

@@ -1,13 +1,17 @@
 """Command line of a hospital's year-end outlook (dip_model/analysis/hospital_outlook.py):
 
     python -m dip_model outlook --data DIR [--params FILE] --hospital ID [--pv SCHEME=LOW:CENTRAL:HIGH]...
-                                [--spread 0.05] [--xlsx] --out DIR [--lang zh|en]
+                                [--spread 0.05 | --range published [--last-year [SCHEME=]PV]...] [--xlsx]
+                                --out DIR [--lang zh|en]
 
 writes settlement.csv (the A-37 year-end settlement at the low, central and high settlement point values,
 each settled by the engine) and monthly.csv (the use rate month by month and to date, with the band, and the
 A-32 pre-payments), and outlook.xlsx with --xlsx. --data takes a data folder (a city's, or a hospital's own
 with its published point values in --params) or store:ID. In --pv a part left empty keeps its default
-(`resident=11.2::12.4`: the run's own central value)."""
+(`resident=11.2::12.4`: the run's own central value). Low and high not given in --pv are the central value ∓
+--spread, or with --range published (implied by --last-year) the lowest and highest of the published figures:
+the run's settlement point value, last year's (--last-year) and the budget point values of the pre-payments
+(hospital_outlook.published_range)."""
 from __future__ import annotations
 
 import sys
@@ -40,22 +44,47 @@ def parse_pv(items) -> tuple[dict, dict, dict]:
     return low, central, high
 
 
+def parse_last_year(items) -> float | dict | None:
+    """--last-year PV (every scheme) or SCHEME=PV, repeatable → a number, scheme → number, or None."""
+    out: dict = {}
+    for it in items or []:
+        scheme, _, value = it.rpartition("=")
+        scheme = scheme.strip()
+        try:
+            v = float(value)
+        except ValueError:
+            raise ParameterError(Message("cli_last_year_shape", got=repr(it))) from None
+        if scheme and scheme not in ("employee", "resident"):
+            raise ParameterError(Message("cli_pv_scheme", got=repr(scheme)))
+        for s in (scheme,) if scheme else ("employee", "resident"):
+            out[s] = v
+    return out or None
+
+
 def _outlook(a) -> int:
     from .. import load_params, simulate
-    from ..analysis.hospital_outlook import DEFAULT_SPREAD, outlook, write_outlook
+    from ..analysis.hospital_outlook import DEFAULT_SPREAD, outlook, published_range, write_outlook
     from ..report.labels import band_text
     from .analysis import _out
     from .report import _write, load_any
     t0 = time.perf_counter()
     low, central, high = parse_pv(a.pv)                      # a bad --pv is refused before the run
+    last_year = parse_last_year(a.last_year)
     res = simulate(load_any(a.data), load_params(a.params))
+    if a.range == "published" or last_year is not None:      # low / high not in --pv: the published figures
+        pub = published_range(res, last_year)
+        low = {**{s: v[0] for s, v in pub.items()}, **low}
+        high = {**{s: v[1] for s, v in pub.items()}, **high}
     ol = outlook(res, a.hospital, low=low or None, high=high or None, central=central or None,
                  spread=DEFAULT_SPREAD if a.spread is None else a.spread)
+    book = None
+    if a.xlsx:                                                # built before anything is written
+        from ..report.outlook_workbook import build_outlook_xlsx
+        book = build_outlook_xlsx(ol, a.lang)
     out = _out(a.out)
     write_outlook(ol, out)
-    if a.xlsx:
-        from ..report.outlook_workbook import build_outlook_xlsx
-        _write(str(out / "outlook.xlsx"), build_outlook_xlsx(ol, a.lang))
+    if book is not None:
+        _write(str(out / "outlook.xlsx"), book)
     L = a.lang
     for w in res.summary["warnings"]:
         print(Message("cli_warning", message=w).text(L), file=sys.stderr)
@@ -81,6 +110,11 @@ def add_outlook_parser(sub) -> None:
                         "run's own; low / high: central ∓ --spread)")
     o.add_argument("--spread", type=float, default=None,
                    help="low / high not given: central ∓ this share (default 0.05)")
+    o.add_argument("--range", choices=["spread", "published"], default="spread",
+                   help="low / high not given in --pv: central ∓ --spread (default), or the lowest and highest of "
+                        "the published figures (the run's point value, --last-year, the budget point values)")
+    o.add_argument("--last-year", action="append", metavar="[SCHEME=]PV",
+                   help="last year's settlement point value (every scheme, or one); implies --range published")
     o.add_argument("--xlsx", action="store_true", help="also write outlook.xlsx (the same tables as sheets)")
     o.add_argument("--out", required=True)
     o.set_defaults(fn=_outlook)
