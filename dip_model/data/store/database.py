@@ -18,7 +18,12 @@ import duckdb
 from ...errors import DipError
 from ...messages import Message
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# "1" → "2": scenarios get owner and published; the audit table (created by the schema)
+MIGRATIONS = {"1": ["ALTER TABLE scenarios ADD COLUMN owner VARCHAR DEFAULT ''",
+                    "ALTER TABLE scenarios ADD COLUMN published BOOLEAN DEFAULT false",
+                    "UPDATE scenarios SET owner = '' WHERE owner IS NULL",
+                    "UPDATE scenarios SET published = false WHERE published IS NULL"]}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR, value VARCHAR);
@@ -30,7 +35,11 @@ CREATE TABLE IF NOT EXISTS catalogues (
     id VARCHAR, dataset_id VARCHAR, key VARCHAR, created TIMESTAMP, info VARCHAR, frames VARCHAR);
 CREATE TABLE IF NOT EXISTS scenarios (
     name VARCHAR, note VARCHAR, "values" VARCHAR, ruleset VARCHAR,
-    created TIMESTAMP, updated TIMESTAMP);
+    created TIMESTAMP, updated TIMESTAMP, owner VARCHAR DEFAULT '', published BOOLEAN DEFAULT false);
+CREATE SEQUENCE IF NOT EXISTS audit_seq;
+CREATE TABLE IF NOT EXISTS audit (
+    seq BIGINT DEFAULT nextval('audit_seq'), time_utc TIMESTAMP, "user" VARCHAR, role VARCHAR,
+    action VARCHAR, target VARCHAR, dataset VARCHAR, params VARCHAR, detail VARCHAR);
 """
 
 _SHARED: dict[str, "_Shared"] = {}
@@ -191,6 +200,13 @@ class Database:
                 row = _first(con.execute("SELECT value FROM store_meta WHERE key = 'schema'"))
                 if row is None:
                     con.execute("INSERT INTO store_meta VALUES ('schema', ?)", [SCHEMA_VERSION])
+                elif row[0] in MIGRATIONS:                  # an older file: brought up to date in place
+                    found = row[0]
+                    while found in MIGRATIONS:
+                        for sql in MIGRATIONS[found]:
+                            con.execute(sql)
+                        found = str(int(found) + 1)
+                    con.execute("UPDATE store_meta SET value = ? WHERE key = 'schema'", [SCHEMA_VERSION])
                 elif row[0] != SCHEMA_VERSION:
                     raise StoreError(Message("store_version", path=str(self.path), found=row[0],
                                              version=SCHEMA_VERSION), code="version")

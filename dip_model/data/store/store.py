@@ -23,6 +23,7 @@ import pyarrow as pa
 from ...messages import Message, dump, load
 from ...params import DEFAULT_RULESET
 from ..dataset import DataSet
+from .audit import AuditLog
 from .database import Database, StoreError, _first, _ident, _now
 from .frames import _frame, _to_arrow
 from .scenarios import _read_scenario_yaml, _scenario_values, count_changes, scenario_yaml
@@ -44,6 +45,17 @@ def _clean_name(name: Any, what: str) -> str:
     if any(ord(ch) < 32 for ch in name):
         raise StoreError(Message("store_name_bad", what=Message(f"what_{what}")), code="name_bad")
     return name
+
+
+_INSERT_SCENARIO = ('INSERT INTO scenarios (name, note, "values", ruleset, created, updated, owner, published) '
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _owner(owner: Any) -> str:
+    """A scenario's owner: an e-mail (kept lower-case) or "" for the local user."""
+    if not isinstance(owner, str) or any(ord(ch) < 32 for ch in owner) or len(owner) > 320:
+        raise StoreError(Message("store_owner", got=repr(owner)), code="owner")
+    return owner.strip().lower()
 
 
 def _plain(obj: Any) -> Any:
@@ -68,9 +80,9 @@ def _dumps(obj: Any) -> str:
 
 
 # ---------------------------------------------------------------- the store
-class Store(Database):
-    """The datasets, catalogues and scenarios in one DuckDB file (opened, shared and written to as
-    a Database). Cheap to create: nothing is opened until an operation runs."""
+class Store(Database, AuditLog):
+    """The datasets, catalogues, scenarios and the audit trail in one DuckDB file (opened, shared and
+    written to as a Database). Cheap to create: nothing is opened until an operation runs."""
 
     @classmethod
     def default(cls) -> "Store":
@@ -250,7 +262,7 @@ class Store(Database):
     # ---------------------------------------------------------------- scenarios
     @staticmethod
     def _scenario_row(con, name: str) -> tuple | None:
-        return _first(con.execute('SELECT name, note, "values", ruleset, created, updated '
+        return _first(con.execute('SELECT name, note, "values", ruleset, created, updated, owner, published '
                                   "FROM scenarios WHERE name = ?", [name]))
 
     def _need_scenario(self, con, name: str) -> tuple:
@@ -264,17 +276,19 @@ class Store(Database):
             raise StoreError(Message("store_exists", name=name), code="exists", name=name)
 
     def save_scenario(self, name: str, values: Mapping | None, note: str = "",
-                      overwrite: bool = False) -> str:
+                      overwrite: bool = False, owner: str = "") -> str:
         """Save (or with overwrite=True replace) a named scenario; values are validated with
-        load_params and kept as the changes against the rule set. Returns the name."""
+        load_params and kept as the changes against the rule set. `owner` (an e-mail, "" for the
+        single local user) is recorded on a new scenario; replacing one keeps its owner and
+        published flag (who may replace it is dip_model.access's rule). Returns the name."""
         name = _clean_name(name, "scenario")
+        owner = _owner(owner)
         clean = _scenario_values(values)
         note = "" if note is None else str(note)
         now = _now()
         with self._write() as con:
             if self._scenario_row(con, name) is None:
-                con.execute("INSERT INTO scenarios VALUES (?, ?, ?, ?, ?, ?)",
-                            [name, note, _dumps(clean), DEFAULT_RULESET, now, now])
+                con.execute(_INSERT_SCENARIO, [name, note, _dumps(clean), DEFAULT_RULESET, now, now, owner, False])
             elif overwrite:
                 con.execute('UPDATE scenarios SET note = ?, "values" = ?, ruleset = ?, updated = ? '
                             "WHERE name = ?", [note, _dumps(clean), DEFAULT_RULESET, now, name])
@@ -283,25 +297,29 @@ class Store(Database):
         return name
 
     def list_scenarios(self) -> pd.DataFrame:
-        """name, note, created, updated, changed (number of parameters changed), by name."""
+        """name, note, created, updated, changed (number of parameters changed), owner ("" = the
+        local user), published (bool), by name."""
         with self._connect() as con:
-            rows = con.execute('SELECT name, note, created, updated, "values" FROM scenarios '
+            rows = con.execute('SELECT name, note, created, updated, "values", owner, published FROM scenarios '
                                "ORDER BY name").fetchall()
-        return pd.DataFrame(
-            [(n, note, c, u, count_changes(json.loads(v))) for n, note, c, u, v in rows],
-            columns=["name", "note", "created", "updated", "changed"])
+        df = pd.DataFrame(
+            [(n, note, c, u, count_changes(json.loads(v)), o or "", bool(p)) for n, note, c, u, v, o, p in rows],
+            columns=["name", "note", "created", "updated", "changed", "owner", "published"])
+        df["published"] = df["published"].astype(bool)
+        return df
 
     def scenario_names(self) -> list[str]:
         with self._connect() as con:
             return [r[0] for r in con.execute("SELECT name FROM scenarios ORDER BY name").fetchall()]
 
     def scenario_info(self, name: str) -> dict:
-        """name, note, values, ruleset, created, updated of one scenario."""
+        """name, note, values, ruleset, created, updated, owner, published of one scenario."""
         with self._connect() as con:
             row = self._need_scenario(con, str(name))
-        keys = ("name", "note", "values", "ruleset", "created", "updated")
+        keys = ("name", "note", "values", "ruleset", "created", "updated", "owner", "published")
         info = dict(zip(keys, row))
         info["values"] = json.loads(info["values"])
+        info["owner"], info["published"] = info["owner"] or "", bool(info["published"])
         return info
 
     def load_scenario(self, name: str) -> dict:
@@ -317,14 +335,23 @@ class Store(Database):
                 con.execute("UPDATE scenarios SET name = ?, updated = ? WHERE name = ?",
                             [new, _now(), old])
 
-    def duplicate_scenario(self, name: str, new: str) -> None:
+    def duplicate_scenario(self, name: str, new: str, owner: str = "") -> None:
+        """A copy under a new name, owned by `owner` and not published."""
         new = _clean_name(new, "scenario")
+        owner = _owner(owner)
         with self._write() as con:
-            _, note, values, ruleset, _, _ = self._need_scenario(con, str(name))
+            _, note, values, ruleset, *_ = self._need_scenario(con, str(name))
             self._need_free(con, new)
             now = _now()
-            con.execute("INSERT INTO scenarios VALUES (?, ?, ?, ?, ?, ?)",
-                        [new, note, values, ruleset, now, now])
+            con.execute(_INSERT_SCENARIO, [new, note, values, ruleset, now, now, owner, False])
+
+    def publish_scenario(self, name: str, on: bool) -> None:
+        """Publish (on=True) or withdraw a scenario (who may is dip_model.access's rule)."""
+        if not isinstance(on, (bool, np.bool_)):
+            raise StoreError(Message("store_publish_flag", got=repr(on)), code="type")
+        with self._write() as con:
+            self._need_scenario(con, str(name))
+            con.execute("UPDATE scenarios SET published = ? WHERE name = ?", [bool(on), str(name)])
 
     def delete_scenario(self, name: str) -> None:
         with self._write() as con:
@@ -338,8 +365,8 @@ class Store(Database):
                              info["ruleset"])
 
     def import_scenario_yaml(self, text: str | bytes, name: str | None = None,
-                             overwrite: bool = False) -> str:
+                             overwrite: bool = False, owner: str = "") -> str:
         """Save a scenario from YAML: an exported scenario (name, note, values) or a plain
         parameter file (then `name` is needed). Validated first; returns the name saved."""
         name, values, note = _read_scenario_yaml(text, name)
-        return self.save_scenario(name, values, note=note, overwrite=overwrite)
+        return self.save_scenario(name, values, note=note, overwrite=overwrite, owner=owner)
