@@ -1,10 +1,11 @@
 """The layers of dip_model, read from the imports of every module (no module is run):
 
     top level (params, errors, messages, yamlio) → data.dataset → rules → data → the package's public
-    API (dip_model/__init__.py) → analysis → report → cli
+    API (dip_model/__init__.py) → analysis → access → report → cli
 
 Each layer imports only from itself and the layers before it; the rules see nothing of data but the
-DataSet type; nothing in dip_model imports the dashboard (ui, pages) or streamlit."""
+DataSet type; nothing in dip_model imports the dashboard (ui, pages) or streamlit. The access layer (who may
+see what) is imported only by the cli inside dip_model: the dashboard applies it to what it shows."""
 import ast
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "dip_model"
 TOP = {"dip_model.params", "dip_model.errors", "dip_model.messages", "dip_model.yamlio"}
-LAYERS = ["top", "dataset", "rules", "data", "api", "analysis", "report", "cli"]
-PACKAGES = {"rules", "data", "analysis", "report", "cli"}
+LAYERS = ["top", "dataset", "rules", "data", "api", "analysis", "access", "report", "cli"]
+PACKAGES = {"rules", "data", "analysis", "access", "report", "cli"}
 FORBIDDEN = ("ui", "pages", "streamlit", "app")
 
 
@@ -81,6 +82,15 @@ def test_the_rules_see_only_the_dataset_type_of_data():
         for line, target in imports(path):
             if target.startswith("dip_model.data"):
                 assert target == "dip_model.data.dataset", f"{path.name} line {line}: {target}"
+
+
+def test_only_the_cli_imports_the_access_layer():
+    for path in MODULES:
+        me = layer(module_name(path))
+        if me in ("access", "cli"):
+            continue
+        for line, target in imports(path):
+            assert not target.startswith("dip_model.access"), f"{path.relative_to(PACKAGE)} line {line}: {target}"
 
 
 def test_a_new_package_must_be_given_a_layer():

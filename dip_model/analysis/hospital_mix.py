@@ -106,9 +106,14 @@ def _mix(st, row: int, published: dict, city_run: bool) -> pd.DataFrame:
     hosp = st.prep.hosp
     mine = _figures(st, hosp == row)
     mine["cmi"] = float(st.agg.metrics["cmi"].iloc[row])                  # the engine's A-23 figure
-    same_cat = np.flatnonzero(st.categories.astype(str) == str(st.categories[row]))
-    cat = _figures(st, np.isin(hosp, same_cat))
-    run = _figures(st, hosp >= 0) if city_run and bool((hosp != row).any()) else {}
+    pre = getattr(st, "city_figures", None)        # a hospital user's cut of the city: figures computed before
+    if pre is not None:
+        cat = pre["category"].get(row) or dict.fromkeys(mine, np.nan)
+        run = pre["run"].get(row, {}) if city_run else {}
+    else:
+        same_cat = np.flatnonzero(st.categories.astype(str) == str(st.categories[row]))
+        cat = _figures(st, np.isin(hosp, same_cat))
+        run = _figures(st, hosp >= 0) if city_run and bool((hosp != row).any()) else {}
     flat = {k: v for k, v in published.items() if k in SCALARS}
     for group in SHARES:
         flat.update({f"{group}.{kind}": v for kind, v in published.get(group, {}).items()})

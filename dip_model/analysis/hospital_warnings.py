@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import SCHEMES
+from ..errors import DipError
+from ..messages import Message
 from ..rules.case_scores import B_CORE, B_GRASSROOTS, EPS, GRASSROOTS, HIGH, LOW, NORMAL, SPECIAL, TCM, _converted
 from ..rules.rounding import count_half_up
 from .hospital_cases import case_margins, hospital_row, memo, settled_rows, takes_coefficient
@@ -147,6 +149,8 @@ def _special_candidates(res, hospital_id, schemes, extra) -> pd.DataFrame:
     frame = case_margins(res, hospital_id, schemes)
     M = st.ref.mean_cost
     city_pool = p.interpretation("I-1") == "city"
+    if city_pool and getattr(st, "partial", False):            # a user's cut of the city holds no city pool
+        raise DipError(Message("access_city_pool"))
     parts = []
     for s in pd.unique(frame["scheme"]):                        # one or two schemes
         si = SCHEMES.index(s)
