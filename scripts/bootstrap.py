@@ -7,9 +7,10 @@ a. system check: Python >= 3.11, a Chrome/Chromium/Edge for the static chart ima
    with apt-get; elsewhere one line says what to install (``test`` stops there, ``app`` goes on);
 b. ``.venv`` is created if missing;
 c. the requirement file is installed into it, unless a stamp in ``.venv`` shows it already was;
-d. ``streamlit run app.py`` or ``pytest -q`` runs, with any extra arguments, from the repository root.
+d. ``streamlit run app.py``, ``pytest -q`` or ``scripts/serve.py`` (``serve``: docs/deploy.md) runs, with any
+   extra arguments, from the repository root.
 
-Usage: python scripts/bootstrap.py {app|test} [extra arguments]
+Usage: python scripts/bootstrap.py {app|test|serve} [extra arguments]
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MIN_PYTHON = (3, 11)                       # pandas 3 needs it
 VENV = ".venv"
-REQUIREMENTS = {"app": "requirements.txt", "test": "requirements-dev.txt"}
+REQUIREMENTS = {"app": "requirements.txt", "test": "requirements-dev.txt", "serve": "requirements.txt"}
 APT_FAMILIES = ("debian", "ubuntu")
 APT_ENV = "DEBIAN_FRONTEND=noninteractive"
 PYTHON_INSTALL = {
@@ -34,8 +35,9 @@ PYTHON_INSTALL = {
     "debian": "sudo apt-get install -y python3 python3-venv",
     "ubuntu": "sudo apt-get install -y python3 python3-venv",
 }
-USAGE = ("用法：./dip app [streamlit 参数] | ./dip test [pytest 参数]（Windows：.\\dip.cmd …）\n"
-         "Usage: ./dip app [streamlit options] | ./dip test [pytest options] (Windows: .\\dip.cmd ...)")
+USAGE = ("用法：./dip app [streamlit 参数] | ./dip test [pytest 参数] | ./dip serve [选项]（Windows：.\\dip.cmd …）\n"
+         "Usage: ./dip app [streamlit options] | ./dip test [pytest options] | ./dip serve [options] "
+         "(Windows: .\\dip.cmd ...)")
 
 
 def say(zh: str, en: str) -> None:
@@ -271,6 +273,8 @@ def final_command(mode: str, venv: Path, extra: list[str]) -> list[str]:
     python = str(venv_python(venv))
     if mode == "app":
         return [python, "-m", "streamlit", "run", "app.py", *extra]
+    if mode == "serve":                # the bureau's server: sign-in and secure settings (docs/deploy.md)
+        return [python, str(Path("scripts") / "serve.py"), *extra]
     return [python, "-m", "pytest", "-q", *extra]
 
 
