@@ -6,12 +6,13 @@ the hospital pages for any hospital picked. A hospital folder (no fund.csv) puts
 need the whole city under 需要全市数据, where each says so instead of computing from part of the city."""
 import streamlit as st
 
-from ui import published, state
+from ui import auth, published, state
 from ui.i18n import t
 from ui.sidebar import scenario_line, sidebar
 
 st.set_page_config(page_title="DIP 点数法付费模拟", page_icon=":material/monitoring:", layout="wide")
 state.init_state()
+auth.gate()      # sign-in when secrets.toml has [auth] (docs/deploy.md); else the local user, as before
 # figures on cards: a size at which '2,232.30 万元' fits a quarter-width card
 st.html("<style>[data-testid='stMetricValue'] > div {font-size: 1.7rem;}</style>")
 link_error = state.restore_from_query()

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 import yaml
@@ -180,7 +180,10 @@ def gate() -> User:
     return user
 
 
-def sign_out(email: str, role: str) -> None:
+def sign_out(email: str, role: str) -> NoReturn:
+    """Recorded; the identity cookie cleared and the provider's session ended (st.logout); drawn again
+    signed out."""
     audit(email, role, "sign_out")
     st.session_state.pop(K_USER, None)
     st.logout()
+    st.rerun()

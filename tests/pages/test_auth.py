@@ -84,7 +84,7 @@ def test_not_signed_in_gets_the_sign_in_page_in_chinese_then_english(roles_file,
 def test_signed_in_users_get_their_role_and_one_sign_in_record(roles_file, audited, email, groups, role):
     at = app(roles_file, {"email": email, "name": "张伟", "groups": groups}).run()
     assert not at.exception
-    assert at.markdown[-1].value == f"INSIDE {email} {role}"
+    assert at.main.markdown[-1].value == f"INSIDE {email} {role}"
     assert "张伟" in at.sidebar.markdown[0].value
     assert at.sidebar.button(key="auth_sign_out").label == "退出登录"
     at.run()                                                     # a rerun is not another sign-in
@@ -137,16 +137,16 @@ def test_no_roles_file_named_lets_nobody_in(monkeypatch, audited):
 def test_the_env_names_the_roles_file_when_the_secrets_do_not(monkeypatch, roles_file, audited):
     monkeypatch.setenv(auth.ENV_ROLES, str(roles_file))
     at = app(None, {"email": "chief@ybj.example.cn"}).run()
-    assert at.markdown[-1].value == "INSIDE chief@ybj.example.cn bureau"
+    assert at.main.markdown[-1].value == "INSIDE chief@ybj.example.cn bureau"
 
 
 def test_an_edited_roles_file_applies_at_the_next_run(roles_file, audited):
     at = app(roles_file, {"email": "guest@ybj.example.cn"}).run()
-    assert at.markdown[-1].value.endswith("viewer")
+    assert at.main.markdown[-1].value.endswith("viewer")
     roles_file.write_text(ROLES.replace("guest@ybj.example.cn: viewer", "guest@ybj.example.cn: bureau  "),
                           encoding="utf-8")
     at.run()
-    assert at.markdown[-1].value.endswith("bureau")
+    assert at.main.markdown[-1].value.endswith("bureau")
 
 
 def test_sign_out_is_recorded_and_returns_to_the_sign_in_page(roles_file, audited):
