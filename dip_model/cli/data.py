@@ -2,7 +2,11 @@
 
     python -m dip_model synth --out DIR [--cases N] [--seed N]
     python -m dip_model import FILE... --out DIR [--mapping FILE] [--hospitals FILE] [--fund FILE] [--catalogue FILE]
-                                       [--save-mapping FILE] [--store NAME] [--force] [--lang zh|en]
+                                       [--level-costs FILE] [--hospital-folder] [--save-mapping FILE] [--store NAME]
+                                       [--force] [--lang zh|en]
+
+--catalogue and --level-costs take the bureau's 病种分值目录 and 各级别次均费用 as published (CSV or XLSX, Chinese
+headers; data/importer/published.py); a catalogue with one cost column per level gives group_level_costs.csv too.
 """
 from __future__ import annotations
 
@@ -11,7 +15,16 @@ import shutil
 import sys
 import time
 
-from ..data.importer import MAPPING, OUTLIERS, REJECTED, note_message, rule_text, run_import
+from ..data.importer import (
+    CATALOGUE_REJECTED,
+    LEVEL_COSTS_REJECTED,
+    MAPPING,
+    OUTLIERS,
+    REJECTED,
+    note_message,
+    rule_text,
+    run_import,
+)
 from ..messages import Message
 
 
@@ -45,7 +58,12 @@ def add_import_parser(sub) -> None:
     p.add_argument("--fund", default=None, help="fund table (else a template to fill is written)")
     p.add_argument("--hospital-folder", action="store_true",
                    help="a hospital's own export: a hospital folder, no fund.csv template (docs/data-contract.md)")
-    p.add_argument("--catalogue", default=None, help="disease-group catalogue (for the grouping rate and the folder)")
+    p.add_argument("--catalogue", default=None,
+                   help="the bureau's disease-group catalogue 病种分值目录 as published (CSV / XLSX, Chinese or contract "
+                        "headers): catalogue.csv, and group_level_costs.csv when it has a cost column per level")
+    p.add_argument("--level-costs", default=None, dest="level_costs",
+                   help="the published prior-year cost per group and level 各级别次均费用 (long: code, level, cost; "
+                        "or wide: one cost column per level): group_level_costs.csv")
     p.add_argument("--chunk-rows", type=int, default=200_000, help=argparse.SUPPRESS)
     p.add_argument("--force", action="store_true", help="replace --out even if it is not an imported folder")
     p.add_argument("--lang", default="en", choices=["zh", "en"],
@@ -53,6 +71,21 @@ def add_import_parser(sub) -> None:
     p.add_argument("--store", default=None, metavar="NAME",
                    help="also save the imported dataset under NAME in the embedded store (needs a complete folder)")
     p.set_defaults(fn=_import)
+
+
+def _published(q: dict) -> None:
+    """What was read of the bureau's published tables (quality.json "catalogue" / "level_costs")."""
+    c, lc = q.get("catalogue"), q.get("level_costs")
+    if c:
+        g = c["groups"]
+        print(f"catalogue {c['file']}: {c['rows_used']:,} of {c['rows_read']:,} groups used, {c['rows_rejected']:,} "
+              f"rejected (listed in {CATALOGUE_REJECTED}); {g['core']:,} core, {g['comprehensive']:,} comprehensive, "
+              f"{g['grassroots']:,} grassroots")
+    if lc:
+        layout = (f"wide, one column per level: {', '.join(sorted(set(lc['wide_levels'].values())))}"
+                  if lc["layout"] == "wide" else "long")
+        print(f"level costs {lc['file']} ({layout}): {lc['rows_used']:,} costs used, {lc['rows_rejected']:,} rejected "
+              f"(listed in {LEVEL_COSTS_REJECTED})")
 
 
 def _import(a) -> int:
@@ -65,7 +98,7 @@ def _import(a) -> int:
 
     res = run_import(a.files, a.out, mapping=a.mapping, hospitals=a.hospitals, fund=a.fund,
                      catalogue=a.catalogue, progress=progress, chunk_rows=a.chunk_rows, force=a.force,
-                     lang=a.lang, hospital=a.hospital_folder)
+                     lang=a.lang, hospital=a.hospital_folder, level_costs=a.level_costs)
     q = res.quality
     if a.save_mapping:
         shutil.copyfile(res.out / MAPPING, a.save_mapping)
@@ -78,6 +111,7 @@ def _import(a) -> int:
     if q["qc_fail_rate"] is not None:
         print(f"QC-fail rate {q['qc_fail_rate']:.1%}")
     print("cases by scheme: " + ", ".join(f"{s} {n:,}" for s, n in q["cases_by_scheme"].items()))
+    _published(q)
     o = q["outliers"]
     print(f"cost outliers: {o['high']:,} above {o['rule']['high']:g}× and {o['low']:,} below "
           f"{o['rule']['low']:g}× their group median (listed in {OUTLIERS})")

@@ -7,6 +7,10 @@
                    # the rules broken with their counts, the warnings, and a summary of what was read
     imp.rejected   # rejected rows: source_file, source_row, rules, reasons, raw_line and the row as read
 
+The level costs may also be columns of the catalogue file itself, one per level headed by the level
+(三级甲等次均费用 …): `report["level_cost_columns"]` names them, and the import reads them from the same file
+when no level-cost file is given.
+
 A file is read as the exports are (read: CSV in UTF-8 or GB18030, XLSX, Parquet; a title above the header
 allowed); its headers are recognised by the `catalogue:` / `level_costs:` sections of
 rulesets/import_mapping.yaml (a user mapping may name columns in sections of the same name); values are
@@ -195,8 +199,9 @@ def _read(kind: str, path: Path, name: str | None, mapping: Mapping | None, lang
     n = len(rows)
     cols = {t: _strip(text[s]) for s, t in mapped.items()}
     notes: list = []
+    cells = None                                         # wide: the source column of each cost cell
     if kind == "level_costs" and levels:                 # wide: one row per group and level column
-        cols, rows, text, origin = _melt(cols, levels, text, rows)
+        cols, rows, origin, cells = _melt(cols, levels, text, rows)
         n = len(rows)
     else:
         origin = np.arange(n)
@@ -235,11 +240,15 @@ def _read(kind: str, path: Path, name: str | None, mapping: Mapping | None, lang
             rejected_mask |= h.mask
     ok = ~rejected_mask & ~blank
     used = df[ok].reset_index(drop=True)
-    rejected = _rejected(shown, src, text, rows, origin, rejected_mask, hits, bad, lang)
+    rejected = _rejected(shown, src, text, rows, origin, rejected_mask, hits, bad, lang,
+                         _headers(mapped, cells))
+    # a catalogue often carries the level costs too, one column per level (三级甲等次均费用 …): read by
+    # read_level_costs from the same file (side.side_tables), so not ignored
+    costs = wide_levels(src.header, mapped) if kind == "catalogue" else {}
     report = {
         "file": shown, "kind": src.kind, "encoding": src.encoding, "header_row": src.header_row,
         "layout": "wide" if levels else "long", "mapped": dict(mapped), "wide_levels": levels,
-        "ignored": [c for c in src.header if c not in mapped and c not in levels],
+        "ignored": [c for c in src.header if c not in mapped and c not in levels and c not in costs],
         "rows_read": len(origin_rows) + len(bad), "rows_used": int(ok.sum()),
         "rows_rejected": int(rejected_mask.sum()) + len(bad), "rows_blank": int(blank.sum()),
         "rejected_by_rule": _ranked(hits, ok, warn=False, bad=len(bad)),
@@ -249,6 +258,7 @@ def _read(kind: str, path: Path, name: str | None, mapping: Mapping | None, lang
         report["cells_read"] = n
         report["rows_without_cost"] = int(len(origin_rows) - len(np.unique(origin)))
     if kind == "catalogue":
+        report["level_cost_columns"] = costs
         report.update(_catalogue_summary(used))
         _catalogue_notes(used, report, notes, shown)
     if report["rows_rejected"]:
@@ -280,7 +290,7 @@ def _catalogue_text(cols: dict, text: dict, mapped: dict, n: int, sp: Spec, note
 def _melt(cols: dict, levels: dict, text: dict, rows: np.ndarray):
     """A wide level-cost table as one row per group and level column (empty cost cells left out)."""
     ids = cols["group_id"]
-    parts_id, parts_level, parts_cost, parts_origin = [], [], [], []
+    parts_id, parts_level, parts_cost, parts_origin, parts_col = [], [], [], [], []
     for col, level in levels.items():
         cost = _strip(text[col])
         keep = np.flatnonzero(~cost.is_null().to_numpy(zero_copy_only=False))
@@ -289,12 +299,14 @@ def _melt(cols: dict, levels: dict, text: dict, rows: np.ndarray):
         parts_level.append(pa.array([level] * len(keep), pa.string()))
         parts_cost.append(cost.take(take))
         parts_origin.append(keep)
+        parts_col.append(np.full(len(keep), col, dtype=object))
     origin = np.concatenate(parts_origin) if parts_origin else np.zeros(0, np.int64)
     order = np.argsort(origin, kind="stable")                   # in file order
     def cat(parts):
         return pa.concat_arrays(parts).take(pa.array(order)) if parts else pa.array([], pa.string())
     out = {"group_id": cat(parts_id), "level": cat(parts_level), "mean_cost": cat(parts_cost)}
-    return out, rows[origin[order]], text, origin[order]
+    cells = np.concatenate(parts_col)[order] if parts_col else np.zeros(0, object)
+    return out, rows[origin[order]], origin[order], cells
 
 
 def _repeats_among_good(hits: list[_Hit], df: pd.DataFrame, table: Table, keep: np.ndarray) -> list[_Hit]:
@@ -355,11 +367,24 @@ def _ranked(hits: list[_Hit], ok: np.ndarray, warn: bool, bad: int = 0) -> list[
     return out
 
 
+def _headers(mapped: dict[str, str], cells: np.ndarray | None):
+    """(column, row) -> the column as the reasons name it: the file's own header with the contract column,
+    "分值 (rw)"; a wide table's cost cell by its level column, "三级甲等次均费用 (mean_cost)"."""
+    source = {t: s for s, t in mapped.items()}
+
+    def header(column: str, i: int) -> str:
+        s = str(cells[i]) if cells is not None and column in ("mean_cost", "level") else source.get(column)
+        return f"{s} ({column})" if s and s != column else column
+    return header
+
+
 def _rejected(shown: str, src: Source, text: dict, rows: np.ndarray, origin: np.ndarray, mask: np.ndarray,
-              hits: list[_Hit], bad: list[BadLine], lang: str) -> pd.DataFrame:
-    """One row per rejected input row (a wide table's cells of one source row share it)."""
+              hits: list[_Hit], bad: list[BadLine], lang: str, header=None) -> pd.DataFrame:
+    """One row per rejected input row (a wide table's cells of one source row share it); each reason names
+    the column by `header` (_headers) and the value."""
     sep = "；" if lang == "zh" else "; "
     by_row: dict[int, dict] = {}
+    named: dict[tuple[int, str], _Hit] = {}
     for i in np.flatnonzero(mask):
         broken = [h for h in hits if not h.warn and h.mask[i]]
         o = int(origin[i])
@@ -368,6 +393,9 @@ def _rejected(shown: str, src: Source, text: dict, rows: np.ndarray, origin: np.
         for h in broken:
             if h.rule not in entry["rules"]:
                 entry["rules"].append(h.rule)
+            label = header(h.column, int(i)) if header and h.column and h.column != "row" else h.column
+            if label != h.column:            # the same rule under the file's header (rendered once per header)
+                h = named.setdefault((id(h), label), _Hit(label, h.message, h.mask, h.values, h.warn))
             entry["reasons"].append(h.reason(int(i), lang))
     out = []
     for o, entry in sorted(by_row.items()):

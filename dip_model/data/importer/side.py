@@ -48,7 +48,8 @@ class Side:
 def side_tables(hospitals, fund, catalogue, level_costs=None, mapping: Mapping | None = None,
                 lang: str = "en", names: dict | None = None) -> Side:
     """Read and check the tables given beside the exports (a problem of the hospitals or fund table, or a
-    catalogue / level-cost file in an unknown layout, stops the import first). `hospitals` is a file, or the
+    catalogue / level-cost file in an unknown layout, stops the import first); without a level-cost file, the
+    catalogue's own level-cost columns (one per level) give group_level_costs.csv. `hospitals` is a file, or the
     hospital's own row(s) as a DataFrame, a mapping or a list of mappings (contract or Chinese headers);
     `names` are the file names shown in the report (key catalogue / level_costs)."""
     side = Side()
@@ -73,6 +74,12 @@ def side_tables(hospitals, fund, catalogue, level_costs=None, mapping: Mapping |
         side.catalogue_ids = pd.Index(side.catalogue.table["group_id"])
     if level_costs:
         side.level_costs = read_level_costs(level_costs, side.catalogue_ids, names.get("level_costs"), mapping, lang)
+        if side.catalogue is not None:            # the level-cost file wins: the catalogue's cost columns unused
+            rep = side.catalogue.report
+            rep["ignored"] = rep["ignored"] + [c for c in rep["level_cost_columns"] if c not in rep["ignored"]]
+    elif side.catalogue is not None and side.catalogue.report["level_cost_columns"]:
+        # the catalogue carries the level costs, one column per level: group_level_costs.csv from the same file
+        side.level_costs = read_level_costs(catalogue, side.catalogue_ids, names.get("catalogue"), mapping, lang)
     return side
 
 
