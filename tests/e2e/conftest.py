@@ -13,6 +13,7 @@ import pytest
 
 from dip_model.report import fonts
 from dip_model.report.browser import find_browser, install_command
+from signin_support import oidc_provider, served_url, signed_in_page  # noqa: F401  (the sign-in fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 
