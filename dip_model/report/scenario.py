@@ -223,8 +223,9 @@ class Scenario:
     def figures(self, top_n: int = 10) -> list[tuple[str, str, object, tuple[int, int]]]:
         """The report's charts: (key, heading, figure sized for a page, (width, height) in px)."""
         lang, res, base = self.lang, self.res, self.base
+        city = res.mode != "hospital"    # a hospital folder: no budget, fund balance or its path (need city data)
         out = []
-        for s in self.schemes:
+        for s in self.schemes if city else ():
             out.append((f"waterfall_{s}", t("rep_waterfall", lang) + " · " + t(s, lang),
                         charts.waterfall(res.summary["schemes"][s], s, lang, self.unit), (1400, 800)))
         out.append(("point_values", t("rep_point_values", lang), charts.point_values(res, base, self.schemes, lang),
@@ -236,9 +237,10 @@ class Scenario:
                         (1400, 860)))
         low = float(res.params.get("fund_balance.guidance_months_low"))
         high = float(res.params.get("fund_balance.guidance_months_high"))
-        out.append(("fund", t("rep_fund", lang), charts.fund_months(res, base, self.schemes, low, high, lang),
-                    (1400, 800)))
-        proj = self.projection()
+        if city:
+            out.append(("fund", t("rep_fund", lang), charts.fund_months(res, base, self.schemes, low, high, lang),
+                        (1400, 800)))
+        proj = self.projection() if city else None
         if proj is not None:
             out.append(("fund_path", t("rep_fund_path", lang, n=int(proj.years["year"].max())),
                         charts.projection_chart(proj.years, self.schemes, "months_of_payment", "months", low, high,
