@@ -41,6 +41,7 @@ P = {  # page → (file, title key, icon)
     "data": ("pages/data.py", "nav_data", ":material/folder_open:"),
     "rules": ("pages/rules.py", "nav_rules", ":material/gavel:"),
 }
+CITY_ONLY = ["budget", "fund", "projection", "uncertainty", "hospital_forecast"]   # need the whole city's data
 HOSPITAL_VIEWS = ["hospital_outlook", "hospital_margins", "hospital_warnings", "hospital_breakdown", "hospital_mix"]
 SECTIONS = {  # mode → section title key → pages
     "city": {
@@ -56,7 +57,7 @@ SECTIONS = {  # mode → section title key → pages
         "sec_analysis": ["sensitivity"],
         "sec_present": ["reports", "present"],
         "sec_manage": ["scenarios", "data", "rules"],
-        "sec_city_only": ["budget", "fund", "projection", "uncertainty", "hospital_forecast"],
+        "sec_city_only": CITY_ONLY,
     },
 }
 NO_RESULTS = {"scenarios", "data", "rules"}     # pages that show no figures of the run
@@ -76,7 +77,9 @@ if moved:
 if link_error:
     st.warning(t("link_invalid", err=link_error))
 page_key = next((k for k, v in P.items() if pg.url_path and v[0].endswith(f"/{pg.url_path}.py")), "overview")
-if missing is not None and page_key not in NO_RESULTS:
+# a hospital folder without its published figures: the prompt, except where no figure of the run is shown
+# (the city-only pages say which data they need whatever is given)
+if missing is not None and page_key not in NO_RESULTS and page_key not in CITY_ONLY:
     st.title(t(P[page_key][1]))
     state.run_page(published.prompt)  # the engine's message and the inputs, in place of the page
 else:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dip_model.report import charts
 from ui import state
-from ui.cards import metric_money, scale, unit_name, wan_label
+from ui.cards import metric_money, not_applicable, scale, unit_name, wan_label
 from ui.export import download_excel, download_png
 from ui.i18n import current_lang, t
 from ui.texts import band_text
@@ -141,9 +141,12 @@ def totals(res, base, schemes: list[str]) -> None:
         st.markdown(f"**{t(s)}**")
         c = st.columns(4)
         for col, k in zip(c, ("total_retained", "total_sharing", "cap_deduction", "total_final_payment")):
+            label = wan_label(t(f"bnd_m_{k}"))
+            if cur[k] is None:                  # the cap in a hospital folder (A-36: needs the city's F)
+                not_applicable(col, label, "A-36")
+                continue
             delta = None if old is None else cur[k] - old[k]
             shown = None if delta is None or abs(delta) < 0.005 else ("-" if delta < 0 else "+") + metric_money(abs(delta))
-            label = wan_label(t(f"bnd_m_{k}"))
             col.metric(label, metric_money(cur[k]), shown, delta_color="off", help=t("bnd_m_help"))
 
 

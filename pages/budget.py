@@ -11,6 +11,7 @@ from dip_model.params import per_scheme
 from ui import state, widgets
 from ui.cards import card_label, card_money, compared_metric, unit
 from ui.export import download_excel, download_png
+from ui.hospital import city_only
 from ui.i18n import current_lang, money, t, tr
 from ui.widgets import scheme_list
 
@@ -199,10 +200,10 @@ def key_metrics(s: dict, b: dict | None) -> None:
 def page() -> None:
     st.title(t("nav_budget"))
     st.caption(t("bdg_intro"))
-    data = state.dataset()
-    if data.fund is None:
-        st.info(t("bdg_no_fund_table"))
+    if city_only("hp_what_budget"):
         return
+    data = state.dataset()
+    assert data.fund is not None          # a city dataset has its fund table
     fund = data.fund.set_index("scheme")
     base, berr = state.baseline_results()            # also what the payment-rate input starts from
     schemes = [s for s in scheme_list() if s in fund.index]

@@ -9,6 +9,7 @@ from dip_model.report import charts
 from ui import state, widgets
 from ui.cards import card_label, card_money, compared_metric, unit
 from ui.export import download_excel, download_png
+from ui.hospital import city_only
 from ui.i18n import current_lang, money, t
 from ui.widgets import scheme_list
 
@@ -106,6 +107,8 @@ def fund_tables(res, base, schemes) -> tuple[pd.DataFrame, pd.DataFrame]:
 def page() -> None:
     st.title(t("nav_fund"))
     st.caption(t("fnd_intro"))
+    if city_only("hp_what_fund"):
+        return
     with st.expander(t("fnd_band_inputs")):
         c = st.columns(2)
         with c[0]:

@@ -19,6 +19,7 @@ from ui import state
 from ui.cards import card_label, card_money
 from ui.export import download_excel, download_png
 from ui.figures import font
+from ui.hospital import city_only
 from ui.i18n import t
 from ui.texts import band_text, fixed, labeller
 from ui.widgets import scheme_list
@@ -212,6 +213,8 @@ def monthly_chart(fc, schemes) -> go.Figure:
 def page() -> None:
     st.title(t("nav_hospital_forecast"))
     st.caption(t("hf_intro"))
+    if city_only("hp_what_forecast"):
+        return
     p, err = state.params_or_error()
     if p is None:
         st.error(t("hf_invalid", err=err), icon="⚠️")

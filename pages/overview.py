@@ -1,5 +1,9 @@
 """总览 Overview: headline cards per scheme against the baseline, the budget waterfall (A-10 … A-12)
-down to the DIP payable, and the engine's warnings. Every figure is read from dip_model's summary."""
+down to the DIP payable, and the engine's warnings. Every figure is read from dip_model's summary.
+
+In a hospital folder the cards are what the folder settles (the published point value, the payments, the
+pre-payments and the year-end settlement), and the steps that need the whole city (the budget, the global
+cap, the fund balance) are listed as not applicable, as the engine reports them, instead of cards."""
 import math
 
 import pandas as pd
@@ -18,6 +22,9 @@ CARDS = (("budget_total", "money", "A-10"), ("dip_fund_payable", "money", "A-12"
          ("settlement_point_value", "pv", "A-34.2"), ("total_final_payment", "money", "A-36"),
          ("cap_deduction", "money", "A-36"), ("fund_closing_balance", "money", "A-3"),
          ("months_of_payment", "months", "A-3"))
+# a hospital folder: what it settles (A-34 given, A-36, A-32, A-37)
+HOSPITAL_CARDS = (("settlement_point_value", "pv", "A-34.2"), ("total_final_payment", "money", "A-36"),
+                  ("total_monthly_prepaid", "money", "A-32"), ("total_year_end_settlement", "money", "A-37"))
 
 
 def fmt_money(v) -> str:
@@ -60,6 +67,8 @@ def card(s: dict, b: dict | None, key: str, kind: str, article: str) -> None:
         if kind == "pv":
             ratio = v / s["budget_point_value"] if s["budget_point_value"] else math.nan
             st.caption(t("ovw_pv_vs_budget", pvb=s["budget_point_value"], ratio=ratio * 100))
+            if s.get("point_value_source") == "given":
+                st.caption(t("ovw_pv_given"))
         if base_txt is not None:
             st.caption(t("ovw_baseline_value", v=base_txt))
 
@@ -73,13 +82,19 @@ def band_note(s: dict, low: float, high: float) -> None:
         {"ok": st.success, "low": st.error, "high": st.warning}.get(status, st.info)(msg)
 
 
-def headline_table(res, base, schemes) -> pd.DataFrame:
+def not_applicable(s: dict) -> None:
+    """The steps a hospital folder does not compute (the engine's not_applicable messages)."""
+    st.info(t("ovw_na_head") + "\n" + "\n".join(f"- {tr(m)}" for m in s.get("not_applicable") or []),
+            icon=":material/domain:")
+
+
+def headline_table(res, base, schemes, cards) -> pd.DataFrame:
     """The cards as a table (for Excel): current, baseline and change of each figure, raw units."""
     rows = []
     for s in schemes:
         cur = res.summary["schemes"][s]
         b = base.summary["schemes"].get(s) if base else None
-        for key, kind, article in CARDS + (("budget_point_value", "pv", "A-17"),):
+        for key, kind, article in cards + (("budget_point_value", "pv", "A-17"),):
             bv = b[key] if b else None
             rows.append({t("ovw_col_scheme"): t(s), t("ovw_col_item"): t(key), t("article"): article,
                          t("unit"): t("ovw_unit_" + kind), t("ovw_col_current"): cur[key],
@@ -90,6 +105,19 @@ def headline_table(res, base, schemes) -> pd.DataFrame:
 def waterfall(s: dict, scheme: str) -> go.Figure:
     """B (or B₀ + ΔB) minus the A-11/A-12 lines down to F (the figure the reports export too)."""
     return charts.waterfall(s, scheme, current_lang(), unit())
+
+
+def waterfalls(res, schemes) -> None:
+    """The budget waterfall of each scheme, on request (a city dataset: the budget is the city's)."""
+    st.subheader(t("ovw_wf_header"))
+    st.caption(t("ovw_wf_caption"))
+    # drawn on request: the cards come first on a cold start (the budget page always shows it)
+    if st.toggle(t("ovw_wf_toggle"), key="ovw_wf_show"):
+        for col, scheme in zip(st.columns(len(schemes)), schemes):
+            with col:
+                fig = waterfall(res.summary["schemes"][scheme], scheme)
+                st.plotly_chart(fig, width="stretch", key=f"ovw_wf_{scheme}")
+                download_png(fig, t("ovw_wf_file", scheme=t(scheme)), f"ovw_wf_{scheme}")
 
 
 def page() -> None:
@@ -109,11 +137,13 @@ def page() -> None:
         st.info(t("ovw_same_as_baseline"))          # nothing to compare: no deltas
     low = res.params.get("fund_balance.guidance_months_low")
     high = res.params.get("fund_balance.guidance_months_high")
+    city = res.mode != "hospital"
+    cards = CARDS if city else HOSPITAL_CARDS
     for scheme in schemes:
         s = res.summary["schemes"][scheme]
         b = base.summary["schemes"].get(scheme) if base else None
         st.subheader(t("headline", scheme=t(scheme)))
-        for row in (CARDS[:4], CARDS[4:]):
+        for row in ((CARDS[:4], CARDS[4:]) if city else (HOSPITAL_CARDS,)):
             cols = st.columns(4)
             for col, (key, kind, article) in zip(cols, row):
                 with col:
@@ -121,19 +151,13 @@ def page() -> None:
             if len(row) == 3:
                 with cols[3]:
                     band_note(s, low, high)
+    if not city and schemes:
+        not_applicable(res.summary["schemes"][schemes[0]])
 
-    st.subheader(t("ovw_wf_header"))
-    st.caption(t("ovw_wf_caption"))
-    # drawn on request: the cards come first on a cold start (the budget page always shows it)
-    if st.toggle(t("ovw_wf_toggle"), key="ovw_wf_show"):
-        for col, scheme in zip(st.columns(len(schemes)), schemes):
-            with col:
-                fig = waterfall(res.summary["schemes"][scheme], scheme)
-                st.plotly_chart(fig, width="stretch", key=f"ovw_wf_{scheme}")
-                download_png(fig, t("ovw_wf_file", scheme=t(scheme)), f"ovw_wf_{scheme}")
-
+    if city:
+        waterfalls(res, schemes)
     with st.expander(t("ovw_table_header")):
-        table = headline_table(res, base, schemes)
+        table = headline_table(res, base, schemes, cards)
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="localized")
                                     for c in (t("ovw_col_current"), t("ovw_col_baseline"), t("ovw_col_change"))})

@@ -38,8 +38,8 @@ def key_figures(sc: Scenario) -> None:
         b = sc.base.summary["schemes"].get(s) if sc.base is not None else None
         st.markdown(f"### {t(s)}")
         cols = st.columns(3)
-        for col, (key, kind) in zip(cols, (("settlement_point_value", "pv"), ("total_final_payment", "money"),
-                                           ("months_of_payment", "months"))):
+        last = ("months_of_payment", "months") if sc.res.mode != "hospital" else ("total_year_end_settlement", "money")
+        for col, (key, kind) in zip(cols, (("settlement_point_value", "pv"), ("total_final_payment", "money"), last)):
             delta = sc.fmt_change(kind, cur[key], b[key]) if b else None
             if b and delta not in (None, "", "0"):
                 # the change is written with a typographic minus, which Streamlit does not read as negative

@@ -20,6 +20,7 @@ from ui import state
 from ui.cards import scale, unit
 from ui.export import download_excel, download_png
 from ui.figures import font
+from ui.hospital import city_only
 from ui.i18n import current_lang, money, t
 from ui.texts import scheme_labeller
 from ui.widgets import scheme_list
@@ -288,6 +289,8 @@ def fan_section(data, p, a, schemes: list, low: float, high: float) -> None:
 def page() -> None:
     st.title(t("nav_projection"))
     st.caption(t("prj_intro"))
+    if city_only("hp_what_projection"):
+        return
     a, aerr = assumption_inputs()
     p, err = state.params_or_error()
     if p is None:

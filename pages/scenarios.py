@@ -156,8 +156,13 @@ def summary_diff(sa: dict, sb: dict, la: str, lb: str) -> pd.DataFrame:
             continue
         for key, kind, article in FIGURES:
             k, dec = scale() if kind == "money" else 1.0, {"money": 2, "pv": 3, "months": 2}[kind]    # fen, A-34.2, months
-            va, vb = a[key] / k, b[key] / k
             units = {"money": unit_text(), "pv": t("u_yuan_per_point"), "months": t("u_months")}
+            if a[key] is None or b[key] is None:      # a hospital folder: a step that needs the city's data
+                rows.append({t("scn_col_scheme"): t(scheme), t("scn_col_item"): t("scn_na_item", item=t(key)),
+                             t("article"): article, t("unit"): units[kind], la: None, lb: None,
+                             t("scn_col_change"): None, t("scn_col_change_pct"): None})
+                continue
+            va, vb = a[key] / k, b[key] / k
             rows.append({t("scn_col_scheme"): t(scheme), t("scn_col_item"): t(key), t("article"): article,
                          t("unit"): units[kind], la: round(va, dec), lb: round(vb, dec),
                          t("scn_col_change"): round(vb - va, dec),

@@ -21,6 +21,8 @@ from ui.texts import fixed, labeller, scheme_labeller
 from ui.widgets import scheme_list
 
 OUTPUTS = ("point_value", "total_payouts", "closing_balance", "final_payment", "year_end_settlement")
+# a hospital folder: its point value is given and the fund balance needs the city's data
+HOSPITAL_OUTPUTS = ("year_end_settlement", "final_payment", "total_payouts")
 
 
 # --- computation (keyed by the dataset version, the scenario and the question) -------------------------
@@ -42,8 +44,8 @@ def run_sweep(_data, data_version: str, params_json: str, metric: tuple, slot: s
 def pick_output(res) -> Metric:
     c = st.columns([2, 1, 2])
     with c[0]:
-        kind = st.selectbox(t("sen_output"), OUTPUTS, format_func=labeller("sen_out_"),
-                            key=state.widget_key("sen", "output"))
+        kind = st.selectbox(t("sen_output"), OUTPUTS if res.mode != "hospital" else HOSPITAL_OUTPUTS,
+                            format_func=labeller("sen_out_"), key=state.widget_key("sen", "output", *hospital_key(res)))
     schemes = [s for s in scheme_list() if s in res.summary["schemes"]]
     with c[1]:
         if kind in ("total_payouts", "closing_balance") and len(schemes) > 1:
@@ -89,6 +91,20 @@ def metric_title(metric: Metric, res) -> str:
 
 def axis_title(metric: Metric) -> str:
     return t("fnd_axis_money_" + unit()) if is_money(metric) else t("prj_axis_pv")
+
+
+def hospital_key(res) -> tuple[str, ...]:
+    """A widget key's part for a hospital folder, whose choices differ (a city's keys are as before)."""
+    return ("hospital",) if res.mode == "hospital" else ()
+
+
+def slot_choices(res) -> list[str]:
+    """The parameters offered: the defaults; in a hospital folder without the city budget's (A-10 … A-13,
+    not applicable) and with the published point values it is settled with (A-34, A-17) first."""
+    if res.mode != "hospital":
+        return list(DEFAULT_SLOTS)
+    given = [f"{k}.{s}" for k in ("point_value.given", "budget_point_value") for s in res.summary["schemes"]]
+    return given + [s for s in DEFAULT_SLOTS if not s.startswith("budget.")]
 
 
 # --- drawing -------------------------------------------------------------------------------------
@@ -178,15 +194,17 @@ def page() -> None:
     p = res.params
     lang = current_lang()
     metric = pick_output(res)
-    slot_names = fixed({s: slot_label(p, s, lang) for s in DEFAULT_SLOTS})
+    choices = slot_choices(res)
+    slot_names = fixed({s: slot_label(p, s, lang) for s in choices})
     c = st.columns([1, 3])
     with c[0]:
         rel_pct = st.slider(t("sen_range"), 1, 50, 10, format="±%d%%", help=t("sen_range_help"),
                             key=state.widget_key("sen", "range"))
     with c[1]:
-        slots = st.multiselect(t("sen_params"), list(DEFAULT_SLOTS), default=list(DEFAULT_SLOTS),
-                               format_func=slot_names,
-                               key=state.widget_key("sen", "slots"))
+        slots = st.multiselect(t("sen_params"), choices, default=choices, format_func=slot_names,
+                               key=state.widget_key("sen", "slots", *hospital_key(res)))
+    if res.mode == "hospital":
+        st.caption(t("sen_hospital_note"))
     if not slots:
         st.info(t("sen_no_params"))
         return

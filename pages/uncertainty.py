@@ -18,6 +18,7 @@ from ui import state
 from ui.cards import card_label, card_money, scale, unit, unit_name
 from ui.export import download_csv, download_excel, download_png
 from ui.figures import font
+from ui.hospital import city_only
 from ui.i18n import current_lang, money, t
 from ui.texts import labeller
 from ui.widgets import scheme_list
@@ -192,6 +193,8 @@ def hospital_table(hq: pd.DataFrame) -> pd.DataFrame:
 def page() -> None:
     st.title(t("nav_uncertainty"))
     st.caption(t("unc_intro"))
+    if city_only("hp_what_uncertainty"):
+        return
     settings = settings_form()
     with st.spinner(t("unc_running", n=settings["draws"])):
         mc, err = run_for(settings)

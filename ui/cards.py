@@ -62,3 +62,10 @@ def compared_metric(col: DeltaGenerator, label: str, value: str, delta: str | No
     col.metric(label, value, delta or (t(f"{texts}_no_change") if compared else None), border=True, help=help,
                delta_color="off", delta_arrow="auto" if delta else "off",
                delta_description=t(f"{texts}_vs_baseline") if delta else None)
+
+
+def not_applicable(col: DeltaGenerator, label: str, article: str) -> None:
+    """A card for a step a hospital folder does not compute (it needs the whole city's data): said so,
+    never a figure from part of the city."""
+    col.metric(label, t("hp_na"), t("hp_na_city"), delta_color="off", delta_arrow="off",
+               help=t("hp_na_help", article=article))

@@ -158,7 +158,8 @@ def test_fund_page_in_english(city, monkeypatch):
 
 
 def test_budget_page_without_a_city_fund_table(city, data, monkeypatch):
-    """A dataset without fund.csv (a hospital folder) has no budget to derive: the page says so."""
+    """A dataset without fund.csv (a hospital folder) has no budget to derive: the page says which data it
+    needs, and shows no figure."""
     import dataclasses
 
     from ui import state
@@ -166,5 +167,6 @@ def test_budget_page_without_a_city_fund_table(city, data, monkeypatch):
     monkeypatch.setattr(state, "dataset", lambda path=None: dataclasses.replace(data, fund=None))
     at.run()
     assert not at.exception and not at.error
-    assert [i.value for i in at.info] == ["当前数据集没有全市基金表（fund.csv），是医院数据；总额预算推算需要全市数据，此处不适用。"]
+    assert [i.value for i in at.info] == ["总额预算推算（A-10—A-13）需要全市数据（fund.csv：全市基金收入、上年支出等），当前是医院数据"
+                                          "（只有本院病例），此处不计算，以免用一家医院的数据推算全市数字。"]
     assert not at.metric
