@@ -154,10 +154,15 @@ def load_params(source: str | Path | Mapping | None = None, ruleset: str = DEFAU
     values = copy.deepcopy(base.values) if base is not None else _values(meta)
     given = set(base.given) if base is not None else set()
     user = yamlio.read_mapping(source, Message("what_parameter_file"))
-    _merge(meta, values, user, "", given)
-    params = Params(values, meta, frozenset(given))
-    _reconcile(params, user)
-    validate_params(params)
+    try:
+        _merge(meta, values, user, "", given)
+        params = Params(values, meta, frozenset(given))
+        _reconcile(params, user)
+        validate_params(params)
+    except ParameterError as err:
+        if isinstance(source, (str, Path)):           # a user's file: say which one
+            raise ParameterError(Message("param_in_file", message=err.message, file=str(source))) from None
+        raise
     return params
 
 
@@ -205,14 +210,20 @@ def _monthly(path: str, v: Any) -> None:
         _positive(f"{path}[{i}]", x)
 
 
-def _per_scheme(path: str, v: Any, lo: float | None, hi: float | None) -> None:
+def _per_scheme(path: str, v: Any, lo: float | None, hi: float | None, positive: bool = False) -> None:
+    """One value or one per scheme, each None or a number in [lo, hi] (`positive`: above 0)."""
+    def check(where: str, x: Any) -> None:
+        if positive:
+            _positive(where, x, allow_none=True)
+        else:
+            _num(where, x, lo, hi, allow_none=True)
     if isinstance(v, Mapping):
         for k, x in v.items():
             if k not in ("employee", "resident"):
                 raise ParameterError(Message("param_unknown_scheme", path=path, scheme=k))
-            _num(f"{path}.{k}", x, lo, hi, allow_none=True)
+            check(f"{path}.{k}", x)
     else:
-        _num(path, v, lo, hi, allow_none=True)
+        check(path, v)
 
 
 def _bands(path: str, retained: Any, overspend: Any) -> None:
@@ -261,7 +272,7 @@ def validate_params(p: Params) -> None:
         raise ParameterError(Message("param_true_false_null", path="budget.prior_year_balanced"))
     _num("mean_cost_all", g("mean_cost_all"), 1e-9, None, allow_none=True)
     _per_scheme("payment_rate", g("payment_rate"), 1e-9, 1)
-    _per_scheme("budget_point_value", g("budget_point_value"), 1e-12, None)
+    _per_scheme("budget_point_value", g("budget_point_value"), None, None, positive=True)   # a point value: > 0
     _num("catalogue.core_min_cases", g("catalogue.core_min_cases"), 1)
     _num("catalogue.dx_key_length", g("catalogue.dx_key_length"), 3, 10)
     _num("catalogue.cv_monitor", g("catalogue.cv_monitor"), 0)

@@ -41,7 +41,9 @@ def _run(a) -> int:
 def _validate(a) -> int:
     from ..data.load import folder_mode, validate
     problems, warnings = validate(a.data)
-    print(say(f"cli_mode_{folder_mode(a.data)}", a.lang))
+    mode = folder_mode(a.data)
+    print(say(f"cli_mode_{mode}", a.lang))                 # what this kind of folder needs, then the other kind
+    print(say("cli_mode_other", a.lang, text=Message(f"cli_mode_{'hospital' if mode == 'city' else 'city'}")))
     for w in warnings:
         print(say("cli_warning", a.lang, message=w))
     for p in problems:

@@ -27,6 +27,7 @@ from .files import Raw, folder_files, hash_files, read_error, read_raw, table_fi
 from .schema import FUND, HISTORY, TABLES, Table
 
 ROWS_SHOWN = 10                             # offending rows listed per problem
+CODES_NAMED = 5                             # group codes a catalogue-coverage message names (the most frequent)
 
 
 # ---------------------------------------------------------------- public API
@@ -335,13 +336,16 @@ def _catalogue_coverage(ctx: Ctx, city: bool) -> None:
     if not n:
         return
     values = cases["group_id"].where(cases["group_id"].notna(), cases["dx_code"])
+    seen = values[unknown].value_counts(sort=False).sort_values(ascending=False, kind="stable")  # most frequent,
+                                                                                             # then first met
+    codes = Items(seen.index[:CODES_NAMED], more=len(seen) > CODES_NAMED)
     file, catalogue = ctx.files["cases"], ctx.files["catalogue"]
     if n == total:
         ctx.rows(file, "group_id", unknown, Template("catalogue_matches_no_case", catalogue=catalogue, n=total),
-                 values)
+                 lambda _: codes)
     elif not city or n * 2 > total:
         ctx.rows(file, "group_id", unknown, Template("group_not_in_catalogue", catalogue=catalogue, n=n,
-                                                     total=total, share=f"{n / total:.1%}"), values, warn=True)
+                                                     total=total, share=f"{n / total:.1%}"), lambda _: codes, warn=True)
 
 
 def _fund_coverage(ctx: Ctx) -> None:

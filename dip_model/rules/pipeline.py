@@ -156,14 +156,17 @@ def check_hospital_folder(p: Params, schemes) -> None:
     if p.interpretation("I-1") == "city":
         raise ParameterError(Message("hospital_city_i1"))
     missing: list[Message] = []
-    for s in SCHEMES:
-        path = f"point_value.given.{s}"
-        if s in set(schemes) and p.get(path) is None:
-            missing.append(Message("hospital_needs_point_value", path=path, scheme=s))
+    example: list[str] = []                       # what to write in a parameter file, in YAML
+    pv = [s for s in SCHEMES if s in set(schemes) and p.get(f"point_value.given.{s}") is None]
+    for s in pv:
+        missing.append(Message("hospital_needs_point_value", path=f"point_value.given.{s}", scheme=s))
+    if pv:
+        example.append("point_value: {given: {" + ", ".join(f"{s}: …" for s in pv) + "}}")
     if p.get("mean_cost_all") is None:
         missing.append(Message("hospital_needs_mean_cost"))
+        example.append("mean_cost_all: …")
     if missing:
-        raise ParameterError(Message("hospital_needs", items=Items(missing, sep="; ")))
+        raise ParameterError(Message("hospital_needs", items=Items(missing, sep="; "), example=Items(example, sep="; ")))
 
 
 def settle(data: DataSet, st: CaseStage, p: Params, fund: pd.DataFrame | None = None) -> "Results":

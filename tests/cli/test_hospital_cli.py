@@ -94,7 +94,7 @@ def test_run_refuses_a_point_value_of_zero(hospital_folder, tmp_path, capsys):
     code = main(["run", "--data", str(hospital_folder), "--params", str(params_file(tmp_path, bad)),
                  "--out", str(tmp_path / "out")])
     assert code == 2
-    assert "error: parameter 'point_value.given.employee' = 0 must be above 0" in capsys.readouterr().err
+    assert "parameter 'point_value.given.employee' = 0 must be above 0" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

@@ -73,7 +73,7 @@ def test_cases_outside_the_catalogue_are_counted_in_a_hospital_folder(tmp_path):
     assert problems == []
     assert [str(w) for w in warnings] == [
         "cases.csv, row 3, column group_id: 2 of 4 case(s) (50.0%) have a group not in catalogue.csv: each scores "
-        "as an unmatched case (A-21): X2 (2 rows in all; rows 3, 5)"]
+        "as an unmatched case (A-21); the codes most often not found: X2, G9 (2 rows in all; rows 3, 5)"]
     assert warnings[0].text("zh").startswith("cases.csv 第 3 行，列 group_id：4 例中有 2 例（50.0%）的病种不在 catalogue.csv 中")
 
 
