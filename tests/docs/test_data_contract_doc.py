@@ -367,3 +367,96 @@ def test_results_rows_state_type_unit_and_article(results_doc):
                 assert row.get(key), f"{name}, {col}: no {key}"
             assert row["type"] in ("text", "number", "integer", "yes/no"), f"{name}, {col}: type {row['type']!r}"
             assert row["article"] == "—" or re.fullmatch(r"[AK]-\d+.*", row["article"]), (name, col, row["article"])
+
+
+# ---------------------------------------------------------------- the bureau's published tables (section 3)
+def _published_spec() -> dict:
+    with open(BUILTIN, encoding="utf-8") as f:
+        m = yaml.safe_load(f)
+    return {"catalogue": m["catalogue"], "level_costs": m["level_costs"]}
+
+
+@pytest.fixture(scope="module")
+def published_doc(doc) -> dict:
+    parts = [part for h3, part in section(doc, "Importing").items() if "published catalogue" in h3]
+    assert len(parts) == 1, "no single heading on the published catalogue in section 3"
+    return parts[0]
+
+
+def test_published_catalogue_headers_are_the_importers(published_doc):
+    spec = _published_spec()["catalogue"]
+    rows = column_table(published_doc, "published catalogue")
+    assert set(rows) == set(spec["headers"])
+    for target, headers in spec["headers"].items():
+        documented = set(names(rows[target]["import headers"]))
+        assert documented == {str(h) for h in headers} - {target}, target
+    words = "".join(json.dumps(t, ensure_ascii=False) for t in published_doc["tables"])
+    for target, values in spec["values"].items():
+        for v in values:
+            assert f"`{v}`" in words, f"published word {v!r} of {target} not documented"
+    for w in spec["grassroots_types"]:
+        assert f"`{w}`" in rows["group_type"]["published words"]
+
+
+def test_published_level_cost_headers_and_suffixes_are_documented(published_doc):
+    spec = _published_spec()["level_costs"]
+    text = published_doc["text"]
+    for target, headers in spec["headers"].items():
+        for h in headers:
+            if h != target and h not in spec["headers"].get("group_id", ()):
+                assert f"`{h}`" in text, f"level_costs header {h!r} of {target} not documented"
+    for w in spec["wide_suffixes"]:
+        assert f"`{w}`" in text, f"wide suffix {w!r} not documented"
+
+
+def test_the_refused_layout_reads_as_documented(published_doc, tmp_path):
+    from dip_model.data.importer import MappingError
+    from dip_model.data.importer.published import read_catalogue
+    path = tmp_path / "目录.csv"
+    path.write_text("编码,名称,权重\nG1,甲,1000\n", encoding="utf-8")
+    with pytest.raises(MappingError) as err:
+        read_catalogue(path)
+    assert f"error: {err.value}" in published_doc["text"]
+
+
+# ---------------------------------------------------------------- the outlook command (section 7)
+OUTLOOK_FILES = {"settlement.csv", "monthly.csv"}
+
+
+@pytest.fixture(scope="module", params=["city", "hospital"])
+def outlook_written(request, example_folder, tmp_path_factory) -> Path:
+    """settlement.csv and monthly.csv written for a hospital of the documented example (a city folder) and of
+    the same hospital's folder (no fund.csv, its point values given)."""
+    from dip_model.analysis.hospital_outlook import outlook, write_outlook
+    res = dip_model.simulate(dip_model.load_data(example_folder), dip_model.load_params())
+    hid = str(res.hospitals["hospital_id"].iloc[0])
+    if request.param == "hospital":
+        folder = tmp_path_factory.mktemp("outlook-hospital")
+        for f in example_folder.iterdir():
+            if f.name != "fund.csv":
+                (folder / f.name).write_bytes(f.read_bytes())
+        given = {s: v["settlement_point_value"] for s, v in res.summary["schemes"].items()}
+        res = dip_model.simulate(dip_model.load_data(folder), dip_model.load_params(
+            {"point_value": {"given": given}, "mean_cost_all": res.stage.ref.mean_cost}))
+        assert res.mode == "hospital"
+    out = tmp_path_factory.mktemp("outlook") / "out"
+    write_outlook(outlook(res, hid), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def outlook_doc(doc) -> dict[str, dict[str, dict]]:
+    return {name: column_table(part, name) for name, part in file_sections(doc, "outlook").items()}
+
+
+def test_every_outlook_file_is_documented(outlook_doc, outlook_written):
+    assert set(outlook_doc) == OUTLOOK_FILES == {p.name for p in outlook_written.iterdir()}
+
+
+@pytest.mark.parametrize("name", sorted(OUTLOOK_FILES))
+def test_outlook_columns_are_the_written_ones(outlook_doc, outlook_written, name):
+    header = list(pd.read_csv(outlook_written / name, nrows=0, dtype=str, encoding="utf-8-sig").columns)
+    assert list(outlook_doc[name]) == header, f"{name}: documented columns (in order) != written"
+    for col, row in outlook_doc[name].items():
+        for key in ("type", "unit", "meaning"):
+            assert row.get(key), f"{name}, {col}: no {key}"
