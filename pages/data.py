@@ -21,7 +21,8 @@ from dip_model.data import importer
 from dip_model.data.importer.mapping import TARGETS, Mapping, builtin, fold, missing_targets, recognise
 from dip_model.data.importer.read import ReadError, detect_encoding, sniff
 from dip_model.data.schema import SCHEME_WORDS
-from ui import state
+from dip_model.data.store import audit_actions as A
+from ui import access, state
 from ui.export import download_excel, download_png
 from ui.figures import font
 from ui.i18n import catalog, current_lang, t, tr
@@ -84,6 +85,7 @@ def check_folder(path: str, signature: str) -> tuple[list[str], list[str]]:
 
 def switch_to(key: str) -> None:
     if key.startswith("store:"):
+    access.check("manage_datasets")
         st.session_state[state.K_STORE_ID] = key.split(":", 1)[1]
         st.session_state.pop("dataset_path", None)
     else:
@@ -420,7 +422,9 @@ def after_import(folder: Path, q: dict) -> None:
     if not problems and st.button(t("dat_save_store"), key="dat_save_store"):
         from dip_model.data.store import Store
         with st.spinner(t("dat_saving_store")):
-            Store.default().save_dataset(dip_model.load_data(folder), folder.name, quality=q)
+            stored = dip_model.load_data(folder)
+            Store.default().save_dataset(stored, folder.name, quality=q)
+        access.audit(A.IMPORT, f"store:{folder.name}", dataset=stored.version)
         st.success(t("dat_saved_store", name=folder.name))
     quality_report(q, folder, "last")
 
@@ -475,6 +479,7 @@ def rejected_section(q: dict, folder: Path, key: str) -> None:
         c = st.columns([3, 2])
         with c[0]:
             fig = go.Figure(go.Bar(x=table[t("dat_h_rows")], y=table[t("dat_h_rule")], orientation="h",
+    access.check("import")                   # the bureau's only, whatever the page shows
                                    marker_color="#d9822b", name=t("dat_h_rows"),
                                    hovertemplate="%{y}<br>%{x:,} " + t("dat_u_rows") + "<extra></extra>"))
             fig.update_yaxes(autorange="reversed")
@@ -489,6 +494,7 @@ def rejected_section(q: dict, folder: Path, key: str) -> None:
         st.caption(t("dat_q_kept_warn") + "；".join(f"{rule_label(r['rule'], q)} {n_fmt(r['rows'])}"
                                                      for r in q["warnings_by_rule"]))
     path = folder / importer.REJECTED
+        access.audit(A.IMPORT, name, detail=f"{res.quality['rows_used']} rows")
     if q["rows_rejected"] and path.is_file():
         with st.expander(t("dat_q_rej_rows", n=n_fmt(q["rows_rejected"]), shown=min(SHOWN_ROWS, q["rows_rejected"]))):
             rows = pd.read_csv(path, dtype=str, nrows=SHOWN_ROWS, encoding="utf-8-sig", keep_default_na=False)
@@ -513,6 +519,7 @@ def hospitals_section(q: dict, key: str) -> None:
         return
     if "name" not in h:
         h.insert(1, "name", h["hospital_id"])
+        access.check("manage_datasets")
     top = h.head(30)
     label = [n if n == i else f"{n}（{i}）" for n, i in zip(top["name"], top["hospital_id"])]
     fig = go.Figure([go.Bar(y=label, x=top[s], name=t(s), orientation="h",
@@ -618,3 +625,4 @@ def page() -> None:
 
 
 state.run_page(page)
+    access.check("import")                   # importing and choosing datasets: the bureau's only

@@ -12,10 +12,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
+from dip_model.access import check_hospital, visible_forecast
 from dip_model.analysis.bands import bands_of, curve, regions
 from dip_model.analysis.hospital_forecast import forecast, pv_range_from_montecarlo, read_ytd
 from dip_model.analysis.montecarlo import run_montecarlo
 from ui import state
+from ui.access import user
 from ui.cards import card_label, card_money
 from ui.export import download_excel, download_png
 from ui.figures import font
@@ -83,7 +85,8 @@ def pv_inputs(data, p, res, schemes) -> tuple[dict, str]:
                     format_func=labeller("hf_pv_source_", n=PV_DRAWS))
     if mode == "mc":
         with st.spinner(t("hf_pv_running", n=PV_DRAWS)):
-            rng = _mc_range(data, f"{data.source}|{data.version}", p, p.digest())
+            full = state.full_dataset()       # the city's point values only
+            rng = _mc_range(full, f"{full.source}|{full.version}", p, p.digest())
         st.caption(t("hf_pv_mc_note", text="; ".join(f"{t(s)} {lo:.3f} / {ce:.3f} / {hi:.3f}"
                                                         for s, (lo, ce, hi) in rng.items() if s in schemes)))
         return rng, "mc"
@@ -235,7 +238,10 @@ def page() -> None:
         pv, pv_key = pv_inputs(data, p, res, schemes)
     try:
         with st.spinner(t("loading")):
-            fc = _forecast(data, f"{data.source}|{data.version}", p, p.digest(), hid, months, ytd, ytd_key, pv_key, pv)
+            check_hospital(user(), hid)
+            full = state.full_dataset()       # settled again on the whole city, then cut for the user
+            fc = _forecast(full, f"{full.source}|{full.version}", p, p.digest(), hid, months, ytd, ytd_key, pv_key, pv)
+            fc = visible_forecast(fc, user())
     except dip_model.DipError as e:
         st.error(t("hf_invalid", err=e), icon="⚠️")
         return

@@ -14,12 +14,15 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 import dip_model
+from dip_model.access import visible_outlook
 from dip_model.analysis.bands import bands_of, edges, regions
 from dip_model.analysis.hospital_outlook import (DEFAULT_SPREAD, POINTS, Outlook, outlook, point_values,
                                                  published_range)
 from dip_model.report.outlook_workbook import (build_outlook_xlsx, presented_monthly, presented_settlement,
                                               source_labels)
+from dip_model.data.store.audit import EXPORT
 from ui import hospital as hv
+from ui.access import audited, user
 from ui import state
 from ui.export import download_csv, download_png
 from ui.figures import font
@@ -264,8 +267,10 @@ def downloads(ol: Outlook) -> None:
     L, hid = current_lang(), ol.hospital_id
     name = f"{t('hpo_file')}-{hid}"
     c = st.columns(3)
-    c[0].download_button(f"⬇ {t('hpo_dl_xlsx')}", data=lambda: build_outlook_xlsx(ol, L), file_name=f"{name}.xlsx",
-                         mime=hv.XLSX, key=state.widget_key("hpo_xlsx", hid), help=t("hpo_dl_xlsx_help"))
+    with c[0]:
+        st.download_button(f"⬇ {t('hpo_dl_xlsx')}", data=audited(EXPORT, f"{name}.xlsx", lambda: build_outlook_xlsx(ol, L)),
+                           file_name=f"{name}.xlsx", mime=hv.XLSX, key=state.widget_key("hpo_xlsx", hid),
+                           help=t("hpo_dl_xlsx_help"))
     with c[1]:
         download_csv(presented_settlement(ol, L), name, "hpo_csv", t("hpo_dl_csv"))
     with c[2]:
@@ -277,11 +282,15 @@ def page() -> None:
     if v is None:
         return
     low, central, high, spread, basis = range_inputs(v)
-    data = state.dataset()
+    data = state.full_dataset()
     try:
         with st.spinner(t("loading")):
-            ol = _outlook(v.res, hv.data_key(data), v.res.params.digest(), v.hospital_id, tuple(sorted(low.items())),
+            full, err = hv.full_results()          # settled again on the whole city, then cut for the user
+            if full is None:
+                raise dip_model.DipError(err)
+            ol = _outlook(full, hv.data_key(data), v.res.params.digest(), v.hospital_id, tuple(sorted(low.items())),
                           tuple(sorted(central.items())), tuple(sorted(high.items())), float(spread))
+            ol = visible_outlook(ol, user())
     except dip_model.DipError as err:
         st.error(tr(err), icon="⚠️")
         return

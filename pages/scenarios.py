@@ -1,7 +1,11 @@
 """情景 Scenarios: save the working scenario under a name (kept in the embedded store across restarts);
 load, rename, duplicate and delete saved scenarios; choose the baseline; compare any two scenarios
 (parameter diff and results diff); share a scenario as a link; import and export YAML.
-Every figure is read from dip_model's results; this page only subtracts them for the diff."""
+Every figure is read from dip_model's results; this page only subtracts them for the diff.
+
+With sign-in, a user lists their own scenarios and the published ones (dip_model.access.visible_scenarios);
+only the owner or the bureau renames, deletes or overwrites (checked again where the store is called), the
+bureau publishes; every save, rename, delete, publish and export is audited."""
 import json
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -11,11 +15,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
+from dip_model.access import require, require_scenario_edit, visible_scenarios
 from dip_model.messages import Message
-from dip_model.data.store import Store, StoreError, count_changes, scenario_yaml
+from dip_model.data.store import Store, StoreError, audit_actions as A, count_changes, scenario_yaml
 from ui import state
+from ui.access import allowed, audit, audited, user
 from ui.cards import scale, unit, unit_text
-from ui.export import download_excel, download_png
+from ui.export import download_excel, download_png, no_export
 from ui.figures import font
 from ui.i18n import catalog, current_lang, money, t, tr, unit_label
 from ui.texts import fixed
@@ -60,6 +66,28 @@ def act(fn, done) -> None:
         return
     flash(done(result) if callable(done) else done)
     st.rerun()
+
+
+def fingerprints_of(vals: dict) -> tuple[str, str]:
+    """The dataset version and the digest of a scenario's parameters, for its audit entry."""
+    p, _ = state.params_or_error(vals)
+    try:
+        version = state.full_dataset().version
+    except dip_model.DipError:
+        version = ""
+    return version, p.digest() if p is not None else ""
+
+
+def publish_button(box, store: Store, pick: str, published: bool) -> None:
+    """The bureau publishes a scenario (every hospital and viewer then sees it, read-only) or withdraws it."""
+    label = t("acc_unpublish" if published else "acc_publish")
+    if box.button(label, key=state.widget_key("scn_publish", pick), help=t("acc_publish_help"),
+                  icon=":material/public:"):
+        def publish():
+            require(user(), "publish")
+            store.publish_scenario(pick, not published)
+            audit(A.SCENARIO_UNPUBLISH if published else A.SCENARIO_PUBLISH, pick)
+        act(publish, t("acc_unpublished" if published else "acc_published", name=pick))
 
 
 def shown(v) -> str:
@@ -221,6 +249,11 @@ def library_tab(store: Store, table: pd.DataFrame, labels: dict[str, str]) -> No
                   status=status))
     if werr:
         st.error(t("scn_err_invalid", err=werr))
+    if current and ss.get(state.K_READ_ONLY):
+        st.info(t("acc_read_only", name=current))
+    may_save = allowed("save_scenario")
+    if not may_save:
+        st.caption(t("acc_no_save"))
     with st.form("scn_save_form", border=False):        # the inputs are sent with the click
         c1, c2 = st.columns([2, 3])
         name = c1.text_input(t("scn_name"), value=current or "", max_chars=80,
@@ -228,11 +261,16 @@ def library_tab(store: Store, table: pd.DataFrame, labels: dict[str, str]) -> No
         note = c2.text_input(t("scn_note"), value=store.scenario_info(current)["note"]
                              if current is not None and current in names else "", key=state.widget_key("scn_save_note"))
         overwrite = st.checkbox(t("scn_overwrite"), value=False, key=state.widget_key("scn_overwrite"))
-        clicked = st.form_submit_button(t("scn_save"), type="primary", disabled=bool(werr))
+        clicked = st.form_submit_button(t("scn_save"), type="primary", disabled=bool(werr) or not may_save)
     if clicked:
         def save():
-            saved = store.save_scenario(name, vals, note=note, overwrite=overwrite)
+            require(user(), "save_scenario")
+            if overwrite and name.strip() in store.scenario_names():
+                require_scenario_edit(store, user(), name.strip())
+            saved = store.save_scenario(name, vals, note=note, overwrite=overwrite, owner=user().email)
+            audit(A.SCENARIO_SAVE, saved, *fingerprints_of(vals))
             ss[state.K_NAME] = saved
+            ss[state.K_READ_ONLY] = False
             return saved
         act(save, lambda saved: t("scn_saved", name=saved))
 
@@ -247,6 +285,9 @@ def library_tab(store: Store, table: pd.DataFrame, labels: dict[str, str]) -> No
                              t("scn_col_changed"): table["changed"], t("scn_col_in_use"): marks,
                              t("scn_col_created"): table["created"],
                              t("scn_col_updated"): table["updated"]})
+        if not user().is_local:                  # with sign-in: whose, and whether published
+            view[t("acc_col_owner")] = table["owner"].replace("", t("acc_owner_local"))
+            view[t("acc_col_published")] = table["published"]
         when = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
         st.dataframe(view, hide_index=True, width="stretch",
                      column_config={t("scn_col_created"): when, t("scn_col_updated"): when})
@@ -255,6 +296,10 @@ def library_tab(store: Store, table: pd.DataFrame, labels: dict[str, str]) -> No
         box = st.container(border=True)
         pick = box.selectbox(t("scn_pick"), names, index=names.index(current) if current in names else 0,
                              key=state.widget_key("scn_pick"))
+        editable = bool(table.loc[table["name"] == pick, "editable"].iloc[0])
+        off: dict = {} if editable else {"disabled": True, "help": t("acc_edit_off")}
+        if not editable:
+            box.caption(t("acc_edit_off"))
         b1, b2, b3, b4, b5 = box.columns(5)
         if b1.button(t("scn_load"), key="scn_load_btn", type="primary", width="stretch",
                      help=t("scn_load_help")):
@@ -262,34 +307,45 @@ def library_tab(store: Store, table: pd.DataFrame, labels: dict[str, str]) -> No
                 state.set_values(store.load_scenario(pick))
                 ss[state.K_NAME] = pick
             act(load, t("scn_loaded", name=pick))
-        with b2.popover(t("scn_rename"), width="stretch"):
+        with b2.popover(t("scn_rename"), width="stretch", **off):
             new = st.text_input(t("scn_new_name"), value=pick, max_chars=80,
                                 key=state.widget_key("scn_rename_to", pick))
-            if st.button(t("scn_rename_do"), key="scn_rename_btn"):
+            if st.button(t("scn_rename_do"), key="scn_rename_btn", **off):
                 def rename():
+                    require_scenario_edit(store, user(), pick)
                     store.rename_scenario(pick, new)
+                    audit(A.SCENARIO_RENAME, f"{pick} → {new.strip()}")
                     if ss.get(state.K_NAME) == pick:
                         ss[state.K_NAME] = new.strip()
                     if ss[state.K_BASELINE_NAME] == pick:
                         ss[state.K_BASELINE_NAME] = new.strip()
                 act(rename, t("scn_renamed", old=pick, new=new.strip()))
-        with b3.popover(t("scn_duplicate"), width="stretch"):
+        dup_off: dict = {} if allowed("save_scenario") else {"disabled": True, "help": t("acc_no_save")}
+        with b3.popover(t("scn_duplicate"), width="stretch", **dup_off):
             copy_name = st.text_input(t("scn_new_name"), value=t("scn_copy_of", name=pick), max_chars=80,
                                       key=state.widget_key("scn_dup_to", pick))
-            if st.button(t("scn_duplicate_do"), key="scn_dup_btn"):
-                act(lambda: store.duplicate_scenario(pick, copy_name),
-                    t("scn_duplicated", name=pick, new=copy_name.strip()))
-        with b4.popover(t("scn_delete"), width="stretch"):
+            if st.button(t("scn_duplicate_do"), key="scn_dup_btn", **dup_off):
+                def duplicate():
+                    require(user(), "save_scenario")
+                    store.duplicate_scenario(pick, copy_name, owner=user().email)
+                    audit(A.SCENARIO_SAVE, copy_name.strip(), detail=f"copy of {pick}")
+                act(duplicate, t("scn_duplicated", name=pick, new=copy_name.strip()))
+        with b4.popover(t("scn_delete"), width="stretch", **off):
             st.warning(t("scn_delete_confirm", name=pick))
-            if st.button(t("scn_delete_do"), key="scn_del_btn", type="primary"):
+            if st.button(t("scn_delete_do"), key="scn_del_btn", type="primary", **off):
                 def delete():
+                    require_scenario_edit(store, user(), pick)
                     store.delete_scenario(pick)
+                    audit(A.SCENARIO_DELETE, pick)
                     if ss.get(state.K_NAME) == pick:
                         ss[state.K_NAME] = None      # the working values stay, now unsaved
                 act(delete, t("scn_deleted", name=pick))
-        b5.download_button(t("scn_export"), data=lambda: store.export_scenario_yaml(pick).encode("utf-8"),
+        b5.download_button(t("scn_export"), data=audited(A.EXPORT, f"{pick}.yaml",
+                                                         lambda: store.export_scenario_yaml(pick).encode("utf-8")),
                            file_name=f"{pick}.yaml", mime="application/x-yaml", width="stretch",
-                           key=state.widget_key("scn_export", pick))
+                           key=state.widget_key("scn_export", pick), **no_export())
+        if allowed("publish") and not user().is_local:
+            publish_button(box, store, pick, bool(table.loc[table["name"] == pick, "published"].iloc[0]))
 
     st.subheader(t("scn_baseline_header"))
     st.caption(t("scn_baseline_caption"))
@@ -400,8 +456,10 @@ def share_tab(store: Store, names: list[str], labels: dict[str, str]) -> None:
         else:
             text, fname = store.export_scenario_yaml(pick_e), pick_e
         st.code(text, language="yaml", wrap_lines=True)
-        st.download_button(t("scn_export"), data=text.encode("utf-8"), file_name=f"{fname}.yaml",
-                           mime="application/x-yaml", key=state.widget_key("scn_export_dl", pick_e))
+        raw = text.encode("utf-8")
+        st.download_button(t("scn_export"), data=audited(A.EXPORT, f"{fname}.yaml", lambda: raw),
+                           file_name=f"{fname}.yaml", mime="application/x-yaml",
+                           key=state.widget_key("scn_export_dl", pick_e), **no_export())
     with c2:
         st.markdown(f"**{t('scn_import_header')}**")
         up = st.file_uploader(t("scn_import_file"), type=["yaml", "yml"], key="scn_import_file",
@@ -410,13 +468,20 @@ def share_tab(store: Store, names: list[str], labels: dict[str, str]) -> None:
                                 placeholder=t("scn_import_name_hint"), max_chars=80)
         over = st.checkbox(t("scn_overwrite"), key=state.widget_key("scn_import_over"))
         then_load = st.checkbox(t("scn_import_load"), value=True, key=state.widget_key("scn_import_load"))
-        clicked = st.button(t("scn_import_do"), key="scn_import_btn", disabled=up is None, type="primary")
+        may_save = allowed("save_scenario")
+        clicked = st.button(t("scn_import_do"), key="scn_import_btn", disabled=up is None or not may_save,
+                            type="primary", help=None if may_save else t("acc_no_save"))
         if clicked and up is not None:
             def do_import():
+                require(user(), "save_scenario")
                 raw = up.getvalue()
                 if len(raw) > 1_000_000:
                     raise StoreError(Message("scenario_too_big", mb=1), code="too_big")
-                saved = store.import_scenario_yaml(raw, name=as_name.strip() or None, overwrite=over)
+                wanted = as_name.strip()
+                if over and wanted and wanted in store.scenario_names():
+                    require_scenario_edit(store, user(), wanted)
+                saved = store.import_scenario_yaml(raw, name=wanted or None, overwrite=over, owner=user().email)
+                audit(A.SCENARIO_SAVE, saved, *fingerprints_of(store.load_scenario(saved)), detail="import")
                 if then_load:
                     state.set_values(store.load_scenario(saved))
                     ss[state.K_NAME] = saved
@@ -443,7 +508,7 @@ def page() -> None:
         st.success(ss.pop("scn_flash"))
     store = Store.default()
     try:
-        table = store.list_scenarios()
+        table = visible_scenarios(store, user())       # their own and the published (the bureau: all)
     except StoreError as exc:
         st.error(message(exc))
         return

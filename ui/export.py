@@ -8,12 +8,14 @@ import copy
 import pandas as pd
 import streamlit as st
 
+from dip_model.data.store.audit import EXPORT
 from dip_model.messages import Message
 from dip_model.report import workbook
 from dip_model.report.browser import find_browser, install_command
 from dip_model.report.render import to_png
 
 from . import state
+from .access import allowed, audited
 from .i18n import current_lang, t, tr
 
 
@@ -30,18 +32,43 @@ def excel_bytes(sheets: dict[str, pd.DataFrame], vals: dict, lang: str) -> bytes
 
 def download_excel(df: pd.DataFrame, name: str, key: str, sheet: str | None = None) -> None:
     """A download button for one table (headers as shown on screen). The workbook is built on click,
-    outside the script run, so the scenario and language are captured now."""
+    outside the script run, so the scenario and language are captured now; the export is audited then."""
     vals, lang = copy.deepcopy(state.values()), current_lang()
-    st.download_button(f"⬇ {t('download_excel')}", data=lambda: excel_bytes({sheet or name: df}, vals, lang),
-                       file_name=f"{name}.xlsx", key=state.widget_key("xlsx", key),
+    st.download_button(f"⬇ {t('download_excel')}",
+                       data=audited(EXPORT, f"{name}.xlsx", lambda: excel_bytes({sheet or name: df}, vals, lang)),
+                       file_name=f"{name}.xlsx", key=state.widget_key("xlsx", key), **no_export(),
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+def no_export() -> dict:
+    """A download button's state for a role without the right to export (a viewer): off, saying why."""
+    return {} if allowed("export") else {"disabled": True, "help": t("acc_no_export")}
+
+
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")   # a text cell starting so is a formula to a spreadsheet
+
+
+def _escape_cell(v):
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_LEAD) else v
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """The table as CSV in UTF-8 with a byte-order mark (Excel on Chinese Windows reads it so); a text cell
+    (or header) starting with = + - @ gets a leading apostrophe, so no spreadsheet runs it as a formula.
+    Numbers, negative ones included, are written as they are."""
+    out = df.rename(columns=lambda c: _escape_cell(str(c)))
+    text = out.select_dtypes(include=["object", "string"]).columns
+    if len(text):
+        out = out.copy()
+        for c in text:
+            out[c] = out[c].map(_escape_cell)
+    return out.to_csv(index=False).encode("utf-8-sig")
+
+
 def download_csv(df: pd.DataFrame, name: str, key: str, label: str) -> None:
-    """A download button for one table as CSV, in UTF-8 with a byte-order mark (Excel on Chinese Windows
-    reads it so); written on click."""
-    st.download_button(f"⬇ {label}", data=lambda: df.to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"{name}.csv", mime="text/csv", key=state.widget_key("csv", key))
+    """A download button for one table as CSV (csv_bytes); written and audited on click."""
+    st.download_button(f"⬇ {label}", data=audited(EXPORT, f"{name}.csv", lambda: csv_bytes(df)),
+                       file_name=f"{name}.csv", mime="text/csv", key=state.widget_key("csv", key), **no_export())
 
 
 def png_bytes(fig) -> bytes:
@@ -59,6 +86,9 @@ def download_png(fig, name: str, key: str) -> None:
     """A download button that renders the chart to PNG when clicked; without a browser to draw it, the
     button is off and says why (in the page's language) instead of failing on the click."""
     why = _no_browser()
-    st.download_button(f"⬇ {t('download_png')}", data=lambda: png_bytes(fig), file_name=f"{name}.png",
+    if why is None and not allowed("export"):
+        why = t("acc_no_export")
+    st.download_button(f"⬇ {t('download_png')}", data=audited(EXPORT, f"{name}.png", lambda: png_bytes(fig)),
+                       file_name=f"{name}.png",
                        mime="image/png", key=state.widget_key("png", key), disabled=why is not None,
                        help=tr(why) if why is not None else None)

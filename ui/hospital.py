@@ -17,7 +17,10 @@ import streamlit as st
 import dip_model
 from dip_model.report.hospital_workbook import build_hospital_xlsx, presented
 
+from dip_model.data.store.audit import EXPORT
+
 from . import published, state
+from .access import audited
 from .cards import unit
 from .i18n import current_lang, money, t
 from .texts import fixed
@@ -41,17 +44,25 @@ def _run(_data: dip_model.DataSet, data_version: str, _params: dip_model.Params,
     return dip_model.simulate(_data, _params)
 
 
-def results() -> tuple[dip_model.Results | None, object]:
-    """The working scenario's Results, shared by the hospital pages; (None, message) on a data or
-    parameter problem."""
+def full_results() -> tuple[dip_model.Results | None, object]:
+    """The working scenario's Results on the whole dataset, shared by every session in the server's cache;
+    (None, message) on a data or parameter problem. Only for what settles the city again (the outlook)."""
     p, err = state.params_or_error()
     if p is None:
         return None, err
     try:
-        data = state.dataset()
+        data = state.full_dataset()
         return _run(data, data_key(data), p, p.digest()), None
     except dip_model.DipError as e:
         return None, e.message
+
+
+def results() -> tuple[dip_model.Results | None, object]:
+    """full_results() as this session's user may hold them (dip_model.access.visible_results)."""
+    from dip_model.access import visible_results
+    from .access import user
+    res, err = full_results()
+    return (None, err) if res is None else (visible_results(res, user()), None)
 
 
 @dataclass
@@ -189,12 +200,15 @@ def column_config(shown: pd.DataFrame, columns) -> dict:
 # --- downloads -----------------------------------------------------------------------------------------
 
 def workbook_button(v: View, key: str) -> None:
-    """The whole hospital workbook (every view as a sheet, with the notes), built on click."""
+    """The whole hospital workbook (every view as a sheet, with the notes) of the user's view of the run,
+    built and audited on click."""
+    from .export import no_export
     res, hid, lang, schemes = v.res, v.hospital_id, current_lang(), v.schemes
     city = copy.deepcopy(st.session_state.get(K_CITY) or None)
-    st.download_button(f"⬇ {t('hv_dl_workbook')}", data=lambda: build_hospital_xlsx(res, hid, lang, schemes, city),
-                       file_name=f"{t('hv_workbook_file')}-{hid}.xlsx", mime=XLSX,
-                       key=state.widget_key("hv_wb", key, hid), help=t("hp_dl_workbook_help"))
+    name = f"{t('hv_workbook_file')}-{hid}.xlsx"
+    st.download_button(f"⬇ {t('hv_dl_workbook')}", mime=XLSX, file_name=name,
+                       data=audited(EXPORT, name, lambda: build_hospital_xlsx(res, hid, lang, schemes, city)),
+                       key=state.widget_key("hv_wb", key, hid), **{"help": t("hp_dl_workbook_help"), **no_export()})
 
 
 def downloads(v: View, full: pd.DataFrame, name: str, key: str) -> None:

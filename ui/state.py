@@ -11,6 +11,7 @@ import copy
 import json
 import logging
 import os
+import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -85,9 +86,9 @@ def _sample_dataset(path: str, signature: str) -> dip_model.DataSet:
     return Store.default().open_folder(path, "样例城市（合成数据）")
 
 
-def dataset(path: str | None = None) -> dip_model.DataSet:
+def full_dataset(path: str | None = None) -> dip_model.DataSet:
     """One shared, read-only DataSet per folder version or stored dataset (never mutated; its stage
-    caches live on it)."""
+    caches live on it): every hospital's rows, held in the server's cache only. Pages use dataset()."""
     if path is None and st.session_state.get(K_STORE_ID):
         return _stored_dataset(st.session_state[K_STORE_ID])
     path = str(path or st.session_state.get("dataset_path") or ensure_sample())
@@ -96,11 +97,20 @@ def dataset(path: str | None = None) -> dip_model.DataSet:
     return _dataset(path, folder_signature(path))
 
 
+def dataset(path: str | None = None) -> dip_model.DataSet:
+    """The dataset as this session's user may hold it (dip_model.access.visible_dataset): the shared object
+    itself for the bureau and the local user, a hospital user's own hospital folder, no case rows for a
+    viewer."""
+    from dip_model.access import visible_dataset
+    from .access import user
+    return visible_dataset(full_dataset(path), user())
+
+
 def mode() -> str:
     """"hospital" for a hospital folder (no fund.csv: one or a few hospitals), else "city"; a dataset that
     cannot be read counts as "city" (its pages then show the data problem)."""
     try:
-        return dataset().mode
+        return full_dataset().mode      # the server's dataset: a hospital user of a city is in a city run
     except dip_model.DipError:
         return "city"
 
@@ -265,16 +275,27 @@ def error_path(message: str | None) -> str | None:
 
 # --- results -----------------------------------------------------------------------------------
 
-def results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | None]:
-    """Simulate the working scenario (or `vals`) on the current dataset; (results, error message). A data
-    or rule problem is the message; anything else is a bug and goes up to the page guard (run_page)."""
+def full_results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | None]:
+    """Simulate the working scenario (or `vals`) on the whole dataset; (results, error message). A data
+    or rule problem is the message; anything else is a bug and goes up to the page guard (run_page).
+    Only for what settles the city again before it is filtered (the forecast, the outlook): pages use
+    results()."""
     p, err = params_or_error(None if vals is None else with_published(vals))
     if p is None:
         return None, err
     try:
-        return dip_model.simulate(dataset(), p), None
+        return dip_model.simulate(full_dataset(), p), None
     except dip_model.DipError as e:
         return None, e.message
+
+
+def results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | None]:
+    """full_results() as this session's user may hold them (dip_model.access.visible_results): the same
+    object for the bureau and the local user."""
+    from dip_model.access import visible_results
+    from .access import user
+    res, err = full_results(vals)
+    return (None, err) if res is None else (visible_results(res, user()), None)
 
 
 def results_with_spinner(vals: dict | None = None) -> tuple[dip_model.Results | None, str | None]:
@@ -340,12 +361,56 @@ def decode_values(text: str) -> dict:
     return vals
 
 
+K_HOSPITAL_PICKED = "hv_hospital_id"     # ui.hospital's pick, which ?hospital= sets
+K_READ_ONLY = "scenario_read_only"      # the linked scenario is someone else's: saving it needs a new name
+
+
+def check_link_hospital() -> None:
+    """?hospital=H on every run: AccessDenied when this session's user may not see H, else H is picked."""
+    from dip_model.access import check_hospital
+    from .access import user
+    hid = st.query_params.get("hospital")
+    if hid:
+        check_hospital(user(), hid)
+        st.session_state[K_HOSPITAL_PICKED] = hid
+
+
+def _linked_scenario(name: str) -> dict | None:
+    """The stored scenario a link names, when there is one: AccessDenied when the user may not read it
+    (neither theirs nor published); marked read-only when they may not edit it."""
+    from dip_model.access import can_edit_scenario, require_scenario_read
+    from dip_model.data.store import Store, StoreError
+    from .access import user
+    store = Store.default()
+    try:
+        info = require_scenario_read(store, user(), name)
+    except StoreError:
+        return None                       # a name of an unsaved scenario (the link's label only)
+    st.session_state[K_READ_ONLY] = not can_edit_scenario(store, user(), name)
+    return info
+
+
 def restore_from_query() -> str | None:
-    """On a fresh session, take the scenario from the link (?p=…); returns an error message if unusable."""
+    """On a fresh session, take the scenario from the link (?p=…); returns an error message if unusable.
+    AccessDenied for a ?hospital= or a named scenario the user may not see; a viewer opens only a stored
+    scenario it may read (its values from the store, never the link's)."""
+    from .access import user
+    check_link_hospital()
     if st.session_state.get("_restored"):
         return None
     st.session_state["_restored"] = True
     text = st.query_params.get("p")
+    name = st.query_params.get("name")
+    info = _linked_scenario(name) if name else None
+    if user().role.kind == "viewer":
+        if text and info is None:
+            from .access import Refused
+            from .i18n import t
+            raise Refused(t("acc_viewer_link"))
+        if info is not None:
+            set_values(info["values"])
+            st.session_state[K_NAME] = name
+        return None
     if not text:
         return None
     try:
@@ -385,6 +450,8 @@ def run_page(page: Callable[[], object]) -> None:
     section, and app.py the page it runs (for what a page does outside its body); an error is
     reported once, by the innermost guard."""
     from ui.i18n import t, tr
+    from .access import guard_page
+    guard_page(sys._getframe(1).f_globals.get("__file__") or "")     # a page this role may not open: refused
     try:
         page()
     except dip_model.DipError as err:
