@@ -84,8 +84,8 @@ def check_folder(path: str, signature: str) -> tuple[list[str], list[str]]:
 
 
 def switch_to(key: str) -> None:
-    if key.startswith("store:"):
     access.check("manage_datasets")
+    if key.startswith("store:"):
         st.session_state[state.K_STORE_ID] = key.split(":", 1)[1]
         st.session_state.pop("dataset_path", None)
     else:
@@ -384,6 +384,7 @@ def run_ui(files, side: dict, user: Mapping) -> None:
     st.caption(t("dat_target_replace" if out.exists() else "dat_target_new", name=name))
     if not st.button(t("dat_run"), type="primary", key="dat_run"):
         return
+    access.check("import")                   # the bureau's only, whatever the page shows
     bar = st.progress(0.0, text=t("dat_progress_start"))
     t0 = time.perf_counter()
 
@@ -397,6 +398,7 @@ def run_ui(files, side: dict, user: Mapping) -> None:
                                   lang=current_lang(), hospitals=extra["hospitals"], fund=extra["fund"],
                                   catalogue=extra["catalogue"])
         st.session_state[K_LAST] = str(res.out)
+        access.audit(A.IMPORT, name, detail=f"{res.quality['rows_used']} rows")
         bar.progress(1.0, text=t("dat_progress_done", s=res.quality["seconds"]))
     except dip_model.DipError as exc:
         bar.empty()
@@ -421,6 +423,7 @@ def after_import(folder: Path, q: dict) -> None:
             st.caption(t("dat_switch_blocked", n=len(problems)))
     if not problems and st.button(t("dat_save_store"), key="dat_save_store"):
         from dip_model.data.store import Store
+        access.check("manage_datasets")
         with st.spinner(t("dat_saving_store")):
             stored = dip_model.load_data(folder)
             Store.default().save_dataset(stored, folder.name, quality=q)
@@ -479,7 +482,6 @@ def rejected_section(q: dict, folder: Path, key: str) -> None:
         c = st.columns([3, 2])
         with c[0]:
             fig = go.Figure(go.Bar(x=table[t("dat_h_rows")], y=table[t("dat_h_rule")], orientation="h",
-    access.check("import")                   # the bureau's only, whatever the page shows
                                    marker_color="#d9822b", name=t("dat_h_rows"),
                                    hovertemplate="%{y}<br>%{x:,} " + t("dat_u_rows") + "<extra></extra>"))
             fig.update_yaxes(autorange="reversed")
@@ -494,7 +496,6 @@ def rejected_section(q: dict, folder: Path, key: str) -> None:
         st.caption(t("dat_q_kept_warn") + "；".join(f"{rule_label(r['rule'], q)} {n_fmt(r['rows'])}"
                                                      for r in q["warnings_by_rule"]))
     path = folder / importer.REJECTED
-        access.audit(A.IMPORT, name, detail=f"{res.quality['rows_used']} rows")
     if q["rows_rejected"] and path.is_file():
         with st.expander(t("dat_q_rej_rows", n=n_fmt(q["rows_rejected"]), shown=min(SHOWN_ROWS, q["rows_rejected"]))):
             rows = pd.read_csv(path, dtype=str, nrows=SHOWN_ROWS, encoding="utf-8-sig", keep_default_na=False)
@@ -519,7 +520,6 @@ def hospitals_section(q: dict, key: str) -> None:
         return
     if "name" not in h:
         h.insert(1, "name", h["hospital_id"])
-        access.check("manage_datasets")
     top = h.head(30)
     label = [n if n == i else f"{n}（{i}）" for n, i in zip(top["name"], top["hospital_id"])]
     fig = go.Figure([go.Bar(y=label, x=top[s], name=t(s), orientation="h",
@@ -616,6 +616,7 @@ def files_table(q: dict, key: str) -> None:
 
 def page() -> None:
     st.title(t("nav_data"))
+    access.check("import")                   # importing and choosing datasets: the bureau's only
     st.caption(t("dat_caption"))
     tab_ds, tab_imp = st.tabs([t("dat_tab_dataset"), t("dat_tab_import")])
     with tab_ds:
@@ -625,4 +626,3 @@ def page() -> None:
 
 
 state.run_page(page)
-    access.check("import")                   # importing and choosing datasets: the bureau's only
