@@ -26,6 +26,7 @@ from ui import access, state
 from ui.export import download_excel, download_png
 from ui.figures import font
 from ui.i18n import catalog, current_lang, t, tr
+from ui.texts import labeller
 
 K_LAST = "dat_last_import"          # folder of this session's last import
 K_TMP = "dat_upload_dir"            # this session's folder for uploaded files (emptied after each import)
@@ -268,26 +269,116 @@ def base_mapping(upload) -> Mapping | None:
 
 def import_tab() -> None:
     st.caption(t("dat_import_intro"))
-    files = st.file_uploader(t("dat_upload"), type=list(EXTS), accept_multiple_files=True, key="dat_files",
-                             help=t("dat_upload_help"))
-    with st.expander(t("dat_side_tables")):
-        st.caption(t("dat_side_note"))
-        c = st.columns(3)
-        side = {"hospitals": c[0].file_uploader(t("dat_up_hospitals"), type=list(EXTS), key="dat_up_h"),
-                "fund": c[1].file_uploader(t("dat_up_fund"), type=list(EXTS), key="dat_up_f"),
-                "catalogue": c[2].file_uploader(t("dat_up_catalogue"), type=list(EXTS), key="dat_up_c")}
+    kinds = ["city", "hospital"]
+    kind = st.radio(t("dat_mode"), kinds, index=kinds.index(state.mode()), horizontal=True, key="dat_mode",
+                    format_func=labeller("dat_mode_"), help=t("dat_mode_help"))
+    hospital = kind == "hospital"
+    files = st.file_uploader(t("dat_upload_hospital" if hospital else "dat_upload"), type=list(EXTS),
+                             accept_multiple_files=True, key="dat_files", help=t("dat_upload_help"))
+    side: dict = {}
+    if hospital:                       # the bureau's published tables are what a hospital has: in view
+        st.markdown(f"**{t('dat_published_title')}**")
+        st.caption(t("dat_published_note"))
+        c = st.columns(2)
+        side["catalogue"] = c[0].file_uploader(t("dat_up_catalogue_pub"), type=list(EXTS), key="dat_up_c",
+                                               help=t("dat_up_catalogue_help"))
+        side["level_costs"] = c[1].file_uploader(t("dat_up_level_costs"), type=list(EXTS), key="dat_up_l",
+                                                 help=t("dat_up_level_costs_help"))
+    with st.expander(t("dat_side_tables_hospital" if hospital else "dat_side_tables")):
+        st.caption(t("dat_side_note_hospital" if hospital else "dat_side_note"))
+        grid = st.columns(1 if hospital else 4)
+        side["hospitals"] = grid[0].file_uploader(t("dat_up_hospitals"), type=list(EXTS), key="dat_up_h")
+        if not hospital:
+            side["fund"] = grid[1].file_uploader(t("dat_up_fund"), type=list(EXTS), key="dat_up_f")
+            side["catalogue"] = grid[2].file_uploader(t("dat_up_catalogue"), type=list(EXTS), key="dat_up_c",
+                                                      help=t("dat_up_catalogue_help"))
+            side["level_costs"] = grid[3].file_uploader(t("dat_up_level_costs"), type=list(EXTS), key="dat_up_l",
+                                                        help=t("dat_up_level_costs_help"))
         map_file = st.file_uploader(t("dat_up_mapping"), type=["yaml", "yml"], key="dat_up_m")
     bad = [e for e in (content_error(f) for f in [*(files or []), *(v for v in side.values() if v)]) if e]
     for e in bad:
         st.error(e)
+    published_ok = not bad and all(published_preview(side.get(k), k) for k in ("catalogue", "level_costs"))
     if files and not bad:
         user = mapping_ui(files, base_mapping(map_file))
-        if user is not None:
-            run_ui(files, side, user)
+        row = own_row(files, side.get("hospitals"), user) if hospital and user is not None else None
+        if user is not None and published_ok and (not hospital or row is not None):
+            run_ui(files, side, user, hospital, row)
     last = st.session_state.get(K_LAST)
     q = importer.read_quality(last) if last else None
     if last and q:
         after_import(Path(last), q)
+
+
+def published_preview(f, kind: str) -> bool:
+    """What the importer recognises in an uploaded published table (importer.inspect_catalogue /
+    inspect_level_costs): the columns used, the layout, the required ones missing; False when the file
+    cannot be used (its layout not recognised, or unreadable), said with the file's name."""
+    if f is None:
+        return True
+    cache = st.session_state.setdefault("dat_inspect_pub", {})
+    if (f.file_id, kind) not in cache:
+        path = materialise(f)
+        try:
+            inspect = importer.inspect_catalogue if kind == "catalogue" else importer.inspect_level_costs
+            cache[(f.file_id, kind)] = inspect(path, rows=20)
+        except dip_model.DipError as exc:
+            cache[(f.file_id, kind)] = exc
+        finally:
+            shutil.rmtree(upload_dir(), ignore_errors=True)
+    info = cache[(f.file_id, kind)]
+    if isinstance(info, dip_model.DipError):
+        st.error(t("dat_pub_unreadable", name=f.name, err=tr(info)))
+        return False
+    used = [f"{c} → {pub_col(v)}" for c, v in info["mapped"].items() if v]
+    sep = "；" if current_lang() == "zh" else "; "
+    if info.get("wide_levels"):
+        used += [f"{c} → {t('dat_pcol_mean_cost')}（{level_name(lv)}）" for c, lv in info["wide_levels"].items()]
+    if info["missing"]:
+        st.error(t("dat_pub_missing", name=f.name, cols=sep.join(pub_col(m) for m in info["missing"]),
+                   have=sep.join(info["columns"])))
+        return False
+    st.caption(t(f"dat_pub_recognised_{kind}", name=f.name, cols=sep.join(used)))
+    return True
+
+
+def pub_col(target: str) -> str:
+    """A column of the published catalogue or level-cost table, in words."""
+    key = f"dat_pcol_{target}"
+    text = t(key)
+    return target if text == key else text
+
+
+def level_name(level: str) -> str:
+    key = f"hb_level_{level}"
+    text = t(key)
+    return level if text == key else text
+
+
+LEVELS = ("3A", "3B", "2A", "2B", "1")
+
+
+def own_row(files, upload, user: Mapping) -> dict | None:
+    """The hospital's own row (hospitals.csv) for a hospital's export: its code (read from the export),
+    name, level and reimbursement level (A-22: the level decides its coefficient and prior-year costs);
+    not needed when a hospitals file is uploaded. None while the code is missing."""
+    if upload is not None:
+        return {}
+    info = inspected(files[0])
+    col = next((c for c, v in recognise(info["columns"], user).items() if v == "hospital_id"), None)
+    seen = info["preview"][col].dropna().astype(str).str.strip() if col else pd.Series(dtype=str)
+    found = seen.mode().iloc[0] if len(seen) else ""
+    st.markdown(f"**{t('dat_own_title')}**")
+    c = st.columns([1, 2, 1, 1])
+    hid = c[0].text_input(t("dat_own_id"), value=found, key="dat_own_id", help=t("dat_own_id_help")).strip()
+    name = c[1].text_input(t("dat_own_name"), key="dat_own_name").strip()
+    level = c[2].selectbox(t("dat_own_level"), LEVELS, key="dat_own_level", format_func=level_name,
+                           help=t("dat_own_level_help"))
+    reimb = c[3].selectbox(t("dat_own_reimb"), [3, 2, 1], key="dat_own_reimb", help=t("dat_own_reimb_help"))
+    if not hid:
+        st.warning(t("dat_own_missing"))
+        return None
+    return {"hospital_id": hid, "name": name or hid, "level": level, "reimb_level": reimb}
 
 
 def mapping_ui(files, base: Mapping | None) -> Mapping | None:
@@ -372,7 +463,9 @@ def scheme_values(files, infos, user: Mapping) -> dict[str, str]:
     return out
 
 
-def run_ui(files, side: dict, user: Mapping) -> None:
+def run_ui(files, side: dict, user: Mapping, hospital: bool = False, row: dict | None = None) -> None:
+    """The import's name and button; `hospital`: a hospital's own export (no fund table, `row` its own
+    hospitals.csv row when no hospitals file is given)."""
     st.subheader(t("dat_run_title"))
     default = re.sub(r"[^\w\-]+", "-", Path(files[0].name).stem).strip("-") or "import"
     name = st.text_input(t("dat_name"), value=default, key="dat_name", max_chars=60, help=t("dat_name_help"))
@@ -395,8 +488,9 @@ def run_ui(files, side: dict, user: Mapping) -> None:
         paths = [materialise(f) for f in files]
         extra = {k: materialise(v) if v else None for k, v in side.items()}
         res = importer.run_import(paths, out, mapping=user, progress=progress, names=[f.name for f in files],
-                                  lang=current_lang(), hospitals=extra["hospitals"], fund=extra["fund"],
-                                  catalogue=extra["catalogue"])
+                                  lang=current_lang(), hospitals=extra.get("hospitals") or row or None,
+                                  fund=extra.get("fund"), catalogue=extra.get("catalogue"),
+                                  level_costs=extra.get("level_costs"), hospital=hospital)
         st.session_state[K_LAST] = str(res.out)
         access.audit(A.IMPORT, name, detail=f"{res.quality['rows_used']} rows")
         bar.progress(1.0, text=t("dat_progress_done", s=res.quality["seconds"]))
@@ -451,12 +545,51 @@ def quality_report(q: dict, folder: Path, key: str) -> None:
                        n=o["rule"]["min_group_cases"]))
     for n in q.get("notes", []):
         (st.warning if n["level"] == "problem" else st.info)(note_text(n))
+    for kind in ("catalogue", "level_costs"):
+        if q.get(kind):
+            published_section(q[kind], kind, folder, key)
     rejected_section(q, folder, key)
     hospitals_section(q, key)
     months_section(q, key)
     outliers_section(q, folder, key)
     with st.expander(t("dat_q_files")):
         files_table(q, key)
+
+
+def published_section(r: dict, kind: str, folder: Path, key: str) -> None:
+    """The report of a published table imported beside the exports (importer/published.py): the file, its
+    layout and the columns used, rows read / used / rejected with the rules broken, what was read."""
+    st.markdown(f"#### {t(f'dat_pub_title_{kind}', name=r['file'])}")
+    m = st.columns(4)
+    m[0].metric(t(f"dat_pub_read_{kind}"), n_fmt(r["rows_read"]))
+    m[1].metric(t(f"dat_pub_used_{kind}"), n_fmt(r["rows_used"]),
+                help=t("dat_pub_used_wide") if r.get("layout") == "wide" else None)
+    m[2].metric(t(f"dat_pub_rejected_{kind}"), n_fmt(r["rows_rejected"]))
+    if kind == "catalogue" and r.get("groups"):
+        g = r["groups"]
+        m[3].metric(t("dat_pub_groups"), n_fmt(g["total"]),
+                    help=t("dat_pub_groups_help", core=n_fmt(g["core"]), comp=n_fmt(g["comprehensive"]),
+                           grass=n_fmt(g["grassroots"]), tcm=n_fmt(g["tcm_standard"])))
+        rw = r.get("rw")
+        st.caption(t("dat_pub_catalogue_summary", core=n_fmt(g["core"]), comp=n_fmt(g["comprehensive"]),
+                     grass=n_fmt(g["grassroots"]), tcm=n_fmt(g["tcm_standard"]),
+                     rw=t("dat_pub_rw", lo=rw["min"], med=rw["median"], hi=rw["max"]) if rw else "—"))
+    elif kind == "level_costs":
+        m[3].metric(t("dat_pub_not_in_catalogue"), n_fmt(r.get("not_in_catalogue")),
+                    help=t("dat_pub_not_in_catalogue_help"))
+    sep = "；" if current_lang() == "zh" else "; "
+    used = [f"{c} → {pub_col(v)}" for c, v in r["mapped"].items()]
+    used += [f"{c} → {t('dat_pcol_mean_cost')}（{level_name(lv)}）" for c, lv in (r.get("wide_levels") or {}).items()]
+    st.caption(t("dat_pub_layout_" + r.get("layout", "long")) + sep + t("dat_pub_used_cols", cols=sep.join(used))
+               + (sep + t("dat_pub_ignored", cols=sep.join(r["ignored"])) if r.get("ignored") else ""))
+    if r["rejected_by_rule"]:
+        table = pd.DataFrame({t("dat_h_rule"): [rule_label(x["rule"], r) for x in r["rejected_by_rule"]],
+                              t("dat_h_rows"): [x["rows"] for x in r["rejected_by_rule"]]})
+        st.dataframe(table, hide_index=True, width="stretch", key=f"dat_pub_rules_{kind}_{key}")
+    path = folder / (importer.CATALOGUE_REJECTED if kind == "catalogue" else importer.LEVEL_COSTS_REJECTED)
+    if r["rows_rejected"] and path.is_file():
+        st.download_button(f"⬇ {t('dat_pub_dl_rejected')}", data=lambda: path.read_bytes(),
+                           file_name=f"{folder.name}-{path.name}", mime="text/csv", key=f"dat_dl_pub_{kind}_{key}")
 
 
 def note_text(n: dict) -> str:

@@ -1,5 +1,6 @@
 """The 数据 Data page: the current dataset and its check, an upload mapped and imported with its
 quality report, switching to the imported dataset, and uploads whose content is wrong."""
+import io
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,75 @@ def test_missing_current_folder_still_lets_the_user_choose(city, tmp_path, monke
     pick.set_value(str(city)).run()
     at.button(key="dat_use_pick").click().run()
     assert at.session_state["dataset_path"] == str(city) and not at.error
+
+
+@pytest.fixture(scope="module")
+def published(city, tmp_path_factory):
+    """The largest hospital's own export and the bureau's tables as published: the catalogue as XLSX with
+    Chinese headers and words, the level costs as a GB18030 CSV with one column per level."""
+    folder = tmp_path_factory.mktemp("published")
+    c = pd.read_csv(city / "cases.csv", dtype=str, keep_default_na=False)
+    hid = c["hospital_id"].value_counts().index[0]
+    c = c[c["hospital_id"] == hid]
+    e = pd.DataFrame({"结算ID": c["case_id"], "医疗机构编码": c["hospital_id"],
+                      "险种类型": np.where(c["scheme"] == "employee", "职工基本医疗保险", "城乡居民基本医疗保险"),
+                      "入院日期": c["admit_date"], "出院日期": c["discharge_date"], "DIP病种编码": c["group_id"],
+                      "主要诊断编码": c["dx_code"], "医疗总费用": c["total_cost"], "统筹基金支付": c["ffs_fund"],
+                      "个人自付": c["self_pay"], "年龄": c["age"]})
+    cat = pd.read_csv(city / "catalogue.csv", dtype=str, keep_default_na=False)
+    pub = pd.DataFrame({"病种编码": cat["group_id"], "病种名称": cat["name"], "分值": cat["rw"],
+                        "病种类型": cat["group_type"].map({"core": "核心病种", "comprehensive": "综合病种"}),
+                        "基层病种": cat["grassroots"].map({"true": "是", "false": "否"})})
+    xlsx = io.BytesIO()
+    pub.to_excel(xlsx, index=False)
+    lc = pd.read_csv(city / "group_level_costs.csv", dtype=str)
+    words = {"3A": "三级甲等", "3B": "三级乙等", "2A": "二级甲等", "2B": "二级乙等", "1": "一级"}
+    wide = lc.pivot(index="group_id", columns="level", values="mean_cost").reset_index()
+    wide = wide.rename(columns={"group_id": "病种编码", **{k: f"{v}次均费用" for k, v in words.items()}})
+    return {"hid": hid, "export": e.to_csv(index=False).encode("gb18030"), "catalogue": xlsx.getvalue(),
+            "level_costs": wide.to_csv(index=False).encode("gb18030"), "cat": cat, "lc": lc}
+
+
+def test_hospital_import_with_the_published_catalogue(city, published, tmp_path, monkeypatch):
+    at = _app(city, tmp_path, monkeypatch)
+    at.radio(key="dat_mode").set_value("hospital").run()
+    assert "dat_up_f" not in [u.key for u in at.get("file_uploader")]          # no fund table for a hospital
+    at.file_uploader(key="dat_files").set_value(("本院结算清单.csv", published["export"], "text/csv"))
+    at.file_uploader(key="dat_up_c").set_value(("病种分值目录.xlsx", published["catalogue"],
+                                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    at.file_uploader(key="dat_up_l").set_value(("各级别次均费用.csv", published["level_costs"], "text/csv"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("病种分值目录 病种分值目录.xlsx：病种编码 → 病种编码") and "分值 → 分值" in c for c in captions)
+    assert any(c.startswith("各级别次均费用 各级别次均费用.csv") and "三级甲等次均费用 → 次均费用（三级甲等）" in c
+               for c in captions)
+    assert at.text_input(key="dat_own_id").value == published["hid"]          # read from the export
+    at.text_input(key="dat_own_name").set_value("本院")
+    at.button(key="dat_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    out = tmp_path / "imports" / "本院结算清单"
+    assert not (out / "fund.csv").exists()
+    q = dip_model.data.importer.read_quality(out)
+    m = _metrics(at)
+    assert m["目录读取行数"] == m["目录导入行数"] == f"{len(published['cat']):,}" and m["目录拒收行数"] == "0"
+    assert m["病种数"] == f"{q['catalogue']['groups']['total']:,}"
+    assert m["导入的次均费用数"] == f"{q['level_costs']['rows_used']:,}" == f"{len(published['lc']):,}"
+    assert any("医院数据" in i.value for i in at.info)                          # the importer's note, in words
+    # the folder is the hospital's: its catalogue and level costs are the city's own
+    data = dip_model.load_data(out)
+    assert data.mode == "hospital"
+    assert sorted(data.catalogue["group_id"]) == sorted(published["cat"]["group_id"])
+    assert data.hospitals[["hospital_id", "name", "level"]].values.tolist() == [[published["hid"], "本院", "3A"]]
+    at.button(key="dat_switch").click().run()
+    assert at.session_state["dataset_path"] == str(out)
+
+
+def test_published_catalogue_in_an_unknown_layout(city, published, tmp_path, monkeypatch):
+    at = _app(city, tmp_path, monkeypatch)
+    at.radio(key="dat_mode").set_value("hospital").run()
+    at.file_uploader(key="dat_files").set_value(("本院结算清单.csv", published["export"], "text/csv"))
+    at.file_uploader(key="dat_up_c").set_value(("目录.csv", "编号,说明\nA01,x\n".encode("utf-8"), "text/csv")).run()
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith("目录.csv：没有识别出必需的列：病种编码；分值。文件中的列：编号；说明")
+    assert "dat_run" not in [b.key for b in at.button]
