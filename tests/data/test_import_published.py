@@ -123,6 +123,7 @@ def test_an_xlsx_catalogue_with_a_title_above_the_header(city, tmp_path):
     assert imp.report["kind"] == "excel" and imp.report["header_row"] == 3
     info = inspect_side(tmp_path / "目录.xlsx", "catalogue")
     assert info["missing"] == [] and info["mapped"]["分值"] == "rw" and info["header_row"] == 3
+    assert info["level_cost_columns"] == {f"{w}次均费用": lv for lv, w in LEVEL_NAMES.items()}
 
 
 @pytest.mark.parametrize("words", [("核心", "综合"), ("核心组", "综合组"), ("core", "comprehensive")])

@@ -21,6 +21,7 @@ is rejected with its file row and reasons, the others are used. A file in which 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -123,12 +124,15 @@ def score(kind: str):
 
 def inspect_side(path, kind: str = "catalogue", user: Mapping | None = None, rows: int = 50) -> dict:
     """What a page needs about a published table before importing it: kind, encoding, header row, columns
-    with the column each maps to ("" = not used), the required columns still missing, a preview."""
+    with the column each maps to ("" = not used), a level-cost table's level columns (`wide_levels`), a
+    catalogue's own level-cost columns (`level_cost_columns`, read as the level costs when no level-cost file
+    is given), the required columns still missing, a preview."""
     src = open_source(path, score(kind))
     mapped = recognise_side(kind, src.header, user)
     levels = wide_levels(src.header, mapped) if kind == "level_costs" and "level" not in mapped.values() else {}
     return {"kind": src.kind, "encoding": src.encoding, "header_row": src.header_row, "columns": src.header,
             "mapped": {c: mapped.get(c, "") for c in src.header}, "wide_levels": levels,
+            "level_cost_columns": wide_levels(src.header, mapped) if kind == "catalogue" else {},
             "missing": _missing(kind, mapped, levels), "preview": src.preview(rows)}
 
 
@@ -367,7 +371,7 @@ def _ranked(hits: list[_Hit], ok: np.ndarray, warn: bool, bad: int = 0) -> list[
     return out
 
 
-def _headers(mapped: dict[str, str], cells: np.ndarray | None):
+def _headers(mapped: dict[str, str], cells: np.ndarray | None) -> Callable[[str, int], str]:
     """(column, row) -> the column as the reasons name it: the file's own header with the contract column,
     "分值 (rw)"; a wide table's cost cell by its level column, "三级甲等次均费用 (mean_cost)"."""
     source = {t: s for s, t in mapped.items()}
@@ -379,7 +383,7 @@ def _headers(mapped: dict[str, str], cells: np.ndarray | None):
 
 
 def _rejected(shown: str, src: Source, text: dict, rows: np.ndarray, origin: np.ndarray, mask: np.ndarray,
-              hits: list[_Hit], bad: list[BadLine], lang: str, header=None) -> pd.DataFrame:
+              hits: list[_Hit], bad: list[BadLine], lang: str, header: Callable[[str, int], str]) -> pd.DataFrame:
     """One row per rejected input row (a wide table's cells of one source row share it); each reason names
     the column by `header` (_headers) and the value."""
     sep = "；" if lang == "zh" else "; "
@@ -393,7 +397,7 @@ def _rejected(shown: str, src: Source, text: dict, rows: np.ndarray, origin: np.
         for h in broken:
             if h.rule not in entry["rules"]:
                 entry["rules"].append(h.rule)
-            label = header(h.column, int(i)) if header and h.column and h.column != "row" else h.column
+            label = header(h.column, int(i)) if h.column and h.column != "row" else h.column
             if label != h.column:            # the same rule under the file's header (rendered once per header)
                 h = named.setdefault((id(h), label), _Hit(label, h.message, h.mask, h.values, h.warn))
             entry["reasons"].append(h.reason(int(i), lang))
