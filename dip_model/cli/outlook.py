@@ -71,10 +71,11 @@ def _outlook(a) -> int:
     low, central, high = parse_pv(a.pv)                      # a bad --pv is refused before the run
     last_year = parse_last_year(a.last_year)
     res = simulate(load_any(a.data), load_params(a.params))
-    if a.range == "published" or last_year is not None:      # low / high not in --pv: the published figures
-        pub = published_range(res, last_year)
-        low = {**{s: v[0] for s, v in pub.items()}, **low}
-        high = {**{s: v[1] for s, v in pub.items()}, **high}
+    if a.range == "published" or last_year is not None:      # low / high not in --pv: the published figures,
+        for s, (lo, hi) in published_range(res, last_year).items():   # and a central value given in --pv
+            c = central.get(s, lo)
+            low.setdefault(s, min(lo, c))
+            high.setdefault(s, max(hi, c))
     ol = outlook(res, a.hospital, low=low or None, high=high or None, central=central or None,
                  spread=DEFAULT_SPREAD if a.spread is None else a.spread)
     book = None

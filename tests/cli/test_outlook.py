@@ -148,6 +148,9 @@ def test_the_published_range(folders, tmp_path, capsys):
     assert outlook(folders, tmp_path / "o2", "--range", "published", "--pv", "employee=11::") == 0
     s = pd.read_csv(tmp_path / "o2" / "settlement.csv", encoding="utf-8-sig")
     assert s["point_value"].tolist() == [11.0, 12.0, 12.0]                      # --pv wins; nothing above 12
+    assert outlook(folders, tmp_path / "o3", "--range", "published", "--pv", "employee=:13.5:") == 0
+    s = pd.read_csv(tmp_path / "o3" / "settlement.csv", encoding="utf-8-sig")
+    assert s["point_value"].tolist() == [10.0, 13.5, 13.5]                      # the range takes in the central
 
 
 @pytest.mark.parametrize("value, text", [("employee=abc", "--last-year wants a point value, or SCHEME=VALUE"),
