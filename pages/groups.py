@@ -8,6 +8,7 @@ import streamlit as st
 
 from dip_model.analysis import groups as ag
 from dip_model.rules.case_scores import BUCKETS, CASE_TYPES
+from ui.access import allowed
 from ui import state, widgets
 from ui.cards import scale, unit_text
 from ui.export import download_excel, download_png
@@ -409,6 +410,8 @@ def page() -> None:
                 "pf": lambda: _policy_factors(res), "breakdown": lambda: _breakdown(res, schemes),
                 "deviation": lambda: _deviation(res, schemes), "special": lambda: _special(res, schemes),
                 "aux": lambda: _aux(res)}
+    if not allowed("see_city_rows"):          # the A-15 catalogue reports count every hospital's cases
+        sections.pop("reports")
     tabs = st.tabs([t(f"gc_tab_{k}") for k in sections], key=state.widget_key("gc_tabs"), on_change="rerun")
     for tab, draw in zip(tabs, sections.values()):
         if tab.open:

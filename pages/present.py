@@ -7,6 +7,7 @@ import streamlit as st
 
 from dip_model.report import Scenario, charts
 from ui import state
+from ui.access import may_open
 from ui.cards import unit
 from ui.i18n import current_lang, t
 
@@ -53,11 +54,13 @@ def page() -> None:
     st.html(CSS)
     with st.spinner(t("loading")):
         res, base, err, _ = state.results_and_baseline()     # no baseline: no changes shown
-    st.page_link("pages/overview.py", label=t("prs_exit"), icon=":material/close:")
+    back = "pages/overview.py" if may_open("overview") else "pages/scenarios.py"     # a viewer: its scenarios
+    st.page_link(back, label=t("prs_exit"), icon=":material/close:")
     if res is None:
         st.error(t("prs_invalid", err=err), icon="⚠️")
         return
     ss = st.session_state
+    state.prime_projection(res)
     sc = Scenario(res, base, name=ss.get(state.K_NAME), lang=current_lang(), unit=unit())
     items = slides(sc)
     total = len(items)

@@ -1,6 +1,8 @@
 """报告导出 Reports: the working scenario against the baseline as slides (PPTX), a PDF report and an Excel
 workbook; the hospital settlement statements (one hospital, or all zipped); the command and parameter
-files that reproduce them. Everything is built by dip_model.report; this page only gathers and offers."""
+files that reproduce them. Everything is built by dip_model.report; this page only gathers and offers.
+Built from the user's view of the run (a hospital user: its own statements and trace; the slides and the PDF
+need the whole city and say so); every file is audited when it is built."""
 from __future__ import annotations
 
 import json
@@ -15,7 +17,9 @@ from dip_model.report.pptx_report import build_pptx
 from dip_model.report.browser import find_browser, install_command
 from dip_model.report.render import to_png
 from dip_model.report.statements import statements_pdf, statements_zip
+from dip_model.data.store.audit import EXPORT
 from ui import state
+from ui.access import audited
 from ui.cards import unit
 from ui.i18n import current_lang, t
 from ui.texts import fixed
@@ -74,7 +78,9 @@ def report_section(sc: Scenario) -> None:
     if built is not None and fresh:
         c[0].caption(t("rpt_ready", s=built["seconds"]))
         for col, fmt in zip(c[1:], ("pptx", "pdf")):
-            col.download_button(f"⬇ {t('rpt_' + fmt)}", data=built["files"][fmt], file_name=file_name(sc, fmt),
+            raw = built["files"][fmt]
+            col.download_button(f"⬇ {t('rpt_' + fmt)}", data=audited(EXPORT, file_name(sc, fmt), lambda raw=raw: raw),
+                                file_name=file_name(sc, fmt),
                                 mime=MIME[fmt], key=f"rpt_dl_{fmt}", width="stretch")
     elif built is not None:
         c[1].caption(t("rpt_stale"))
@@ -107,15 +113,18 @@ def page() -> None:
     hid = hospital_pick(sc)
     sc.trace_hospital = hid
     report_section(sc)
-    st.download_button(f"⬇ {t('rpt_xlsx')}", data=lambda: build(sc, "xlsx", file_name(sc, "xlsx")),
+    st.download_button(f"⬇ {t('rpt_xlsx')}",
+                       data=audited(EXPORT, file_name(sc, "xlsx"), lambda: build(sc, "xlsx", file_name(sc, "xlsx"))),
                        file_name=file_name(sc, "xlsx"), mime=MIME["xlsx"], key="rpt_dl_xlsx")
     st.caption(t("rpt_trace_hospital") + f"：{hid}" if sc.lang == "zh" else t("rpt_trace_hospital") + f": {hid}")
 
     st.subheader(t("rpt_head_statements"))
     c = st.columns(2)
-    c[0].download_button(f"⬇ {t('rpt_statement_pdf')}", data=lambda: statements_pdf(sc, [hid]),
+    c[0].download_button(f"⬇ {t('rpt_statement_pdf')}",
+                         data=audited(EXPORT, f"statement-{hid}.pdf", lambda: statements_pdf(sc, [hid])),
                          file_name=f"statement-{hid}.pdf", mime=MIME["pdf"], key="rpt_dl_statement", width="stretch")
-    c[1].download_button(f"⬇ {t('rpt_statements_zip_dl')}", data=lambda: statements_zip(sc),
+    zipped = f"statements-{sc.params_fingerprint[:8]}.zip"          # the hospitals of the user's view only
+    c[1].download_button(f"⬇ {t('rpt_statements_zip_dl')}", data=audited(EXPORT, zipped, lambda: statements_zip(sc)),
                          file_name=f"statements-{sc.params_fingerprint[:8]}.zip", mime="application/zip",
                          key="rpt_dl_statements", width="stretch")
 
@@ -124,11 +133,14 @@ def page() -> None:
     st.code(sc.command("pdf", file_name(sc, "pdf")), language="bash", wrap_lines=True)
     st.code(sc.statements_command(), language="bash", wrap_lines=True)
     c = st.columns(2)
-    c[0].download_button(f"⬇ {t('rpt_params_dl')}", data=sc.params_yaml(), file_name=sc.params_file,
+    params_yaml = sc.params_yaml()
+    c[0].download_button(f"⬇ {t('rpt_params_dl')}", data=audited(EXPORT, sc.params_file, lambda: params_yaml),
+                         file_name=sc.params_file,
                          mime="text/yaml", key="rpt_dl_params", width="stretch")
     baseline_yaml = sc.baseline_yaml()
     if baseline_yaml is not None:
-        c[1].download_button(f"⬇ {t('rpt_baseline_dl')}", data=baseline_yaml, file_name=sc.baseline_file,
+        c[1].download_button(f"⬇ {t('rpt_baseline_dl')}", data=audited(EXPORT, sc.baseline_file, lambda: baseline_yaml),
+                             file_name=sc.baseline_file,
                              mime="text/yaml", key="rpt_dl_baseline", width="stretch")
     st.caption(f"{t('rep_version')} {sc.version} · {t('rep_data_fp')} {sc.data_fingerprint} · "
                f"{t('rep_params_fp')} {sc.params_fingerprint}")

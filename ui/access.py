@@ -69,11 +69,12 @@ def guard_page(path: str) -> None:
         refuse_page()
 
 
-def audit(action: str, target: str = "", dataset: str = "", params: str = "", detail: str = "") -> None:
-    """One entry in the audit trail for this session's user; a store that cannot be written is logged,
-    never shown as a traceback (the action itself has happened)."""
+def audit(action: str, target: str = "", dataset: str = "", params: str = "", detail: str = "",
+          who: User | None = None) -> None:
+    """One entry in the audit trail for this session's user (or `who`); a store that cannot be written is
+    logged, never shown as a traceback (the action itself has happened)."""
     from dip_model.data.store import Store
-    who = user()
+    who = who or user()
     try:
         Store.default().audit(who.who(), str(who.role), action, target=str(target), dataset=str(dataset),
                               params=str(params), detail=str(detail))
@@ -93,12 +94,14 @@ def fingerprints() -> tuple[str, str]:
 
 
 def audited(action: str, target: str, build):
-    """A download's data callable that records the export when the file is built (on click)."""
+    """A download's data callable that records the export when the file is built (on click: outside the
+    script run, without the session, so who and what are taken now)."""
     version, digest = fingerprints()
+    who = user()
 
     def run():
         out = build()
-        audit(action, target, dataset=version, params=digest)
+        audit(action, target, dataset=version, params=digest, who=who)
         return out
     return run
 

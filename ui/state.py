@@ -298,6 +298,22 @@ def results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | N
     return (None, err) if res is None else (visible_results(res, user()), None)
 
 
+def prime_projection(res: dip_model.Results) -> None:
+    """The presentation's fund path (dip_model.report.Scenario) projects the run on its own dataset; a
+    viewer's view has no case rows to project, so the city's projection (years and hospital-level rows,
+    which a viewer may hold) is computed on the whole dataset and left in the view's cache."""
+    from dip_model.analysis.projection import project
+    data = full_dataset()
+    if res.data is data or res.data.mode != "city":
+        return
+    digest = res.params.digest()
+    try:
+        res.data.cached("projection", digest,
+                        lambda: data.cached("projection", digest, lambda: project(data, res.params)))
+    except dip_model.DipError:
+        pass                       # the presentation then leaves the fund path out, as on the city
+
+
 def results_with_spinner(vals: dict | None = None) -> tuple[dip_model.Results | None, str | None]:
     """results(), with a spinner while it runs."""
     from .i18n import t
