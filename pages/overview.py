@@ -61,13 +61,15 @@ def card(s: dict, b: dict | None, key: str, kind: str, article: str) -> None:
         # neutral colours: whether a change is good is a policy judgement (and red means "up" in China)
         same = delta == 0
         label = card_label(t(key)) if kind == "money" else t(key)
+        given = kind == "pv" and s.get("point_value_source") == "given"     # published, not A-34.2's
         st.metric(label, shown, t("ovw_no_change") if same else delta, delta_color="off",
-                  delta_arrow="off" if same else "auto", help=t(f"ovw_help_{key}", article=article),
+                  delta_arrow="off" if same else "auto",
+                  help=t(f"ovw_help_{key}" + ("_given" if given else ""), article=article),
                   delta_description=t("ovw_vs_baseline") if delta is not None and not same else None)
         if kind == "pv":
             ratio = v / s["budget_point_value"] if s["budget_point_value"] else math.nan
             st.caption(t("ovw_pv_vs_budget", pvb=s["budget_point_value"], ratio=ratio * 100))
-            if s.get("point_value_source") == "given":
+            if given:
                 st.caption(t("ovw_pv_given"))
         if base_txt is not None:
             st.caption(t("ovw_baseline_value", v=base_txt))

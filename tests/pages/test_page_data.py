@@ -134,10 +134,9 @@ def test_missing_current_folder_still_lets_the_user_choose(city, tmp_path, monke
 
 
 @pytest.fixture(scope="module")
-def published(city, tmp_path_factory):
+def published(city):
     """The largest hospital's own export and the bureau's tables as published: the catalogue as XLSX with
     Chinese headers and words, the level costs as a GB18030 CSV with one column per level."""
-    folder = tmp_path_factory.mktemp("published")
     c = pd.read_csv(city / "cases.csv", dtype=str, keep_default_na=False)
     hid = c["hospital_id"].value_counts().index[0]
     c = c[c["hospital_id"] == hid]

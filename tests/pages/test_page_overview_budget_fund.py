@@ -164,7 +164,7 @@ def test_budget_page_without_a_city_fund_table(city, data, monkeypatch):
 
     from ui import state
     at = _open(city, monkeypatch, "pages/budget.py")
-    monkeypatch.setattr(state, "dataset", lambda path=None: dataclasses.replace(data, fund=None))
+    monkeypatch.setattr(state, "full_dataset", lambda path=None: dataclasses.replace(data, fund=None))
     at.run()
     assert not at.exception and not at.error
     assert [i.value for i in at.info] == ["总额预算推算（A-10—A-13）需要全市数据（fund.csv：全市基金收入、上年支出等），当前是医院数据"
