@@ -180,11 +180,21 @@ def test_the_viewer_has_no_export(city, roles_file, monkeypatch):
     assert buttons and all(b.proto.disabled for b in buttons)
 
 
-def test_the_bureau_reads_the_audit_trail(city, roles_file, monkeypatch):
+def test_the_bureau_reads_filters_and_exports_the_audit_trail(city, roles_file, monkeypatch, deferred):
+    signed_in(city, roles_file, monkeypatch, H001, "overview")           # a sign-in of someone else
     at = signed_in(city, roles_file, monkeypatch, BUREAU, "audit")
     assert REFUSED not in shown(at)
     log = at.dataframe[0].value
-    assert {"登录"} <= set(log["操作"]) and BUREAU in set(log["用户"])
+    assert {"登录"} <= set(log["操作"]) and {BUREAU, H001} <= set(log["用户"])
+    assert list(log["时间（UTC）"]) == sorted(log["时间（UTC）"], reverse=True)        # newest first
+    at.selectbox(key="aud_user").set_value(H001).run()
+    assert set(at.dataframe[0].value["用户"]) == {H001}
+    at.selectbox(key="aud_user").set_value("__all__").run()
+    at.selectbox(key="aud_action").set_value("sign_in").run()
+    assert set(at.dataframe[0].value["操作"]) == {"登录"}
+    raw = deferred["审计日志.csv"]()
+    assert H001 in raw.decode("utf-8-sig")
+    assert "审计日志.csv" in audit_of(BUREAU, "export")
 
 
 # ---------------------------------------------------------------- links
