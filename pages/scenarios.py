@@ -304,7 +304,10 @@ def library_tab(store: Store, table: pd.DataFrame, labels: dict[str, str]) -> No
         if b1.button(t("scn_load"), key="scn_load_btn", type="primary", width="stretch",
                      help=t("scn_load_help")):
             def load():
-                state.set_values(store.load_scenario(pick))
+                info = store.scenario_info(pick)
+                if not info["published"]:             # the bureau's published figures are the bureau's choice
+                    state.check_own_values(info["values"])
+                state.set_values(info["values"])
                 ss[state.K_NAME] = pick
             act(load, t("scn_loaded", name=pick))
         with b2.popover(t("scn_rename"), width="stretch", **off):
@@ -483,6 +486,7 @@ def share_tab(store: Store, names: list[str], labels: dict[str, str]) -> None:
                 saved = store.import_scenario_yaml(raw, name=wanted or None, overwrite=over, owner=user().email)
                 audit(A.SCENARIO_SAVE, saved, *fingerprints_of(store.load_scenario(saved)), detail="import")
                 if then_load:
+                    state.check_own_values(store.load_scenario(saved))
                     state.set_values(store.load_scenario(saved))
                     ss[state.K_NAME] = saved
                 return saved

@@ -406,6 +406,17 @@ def _linked_scenario(name: str) -> dict | None:
     return info
 
 
+def check_own_values(vals: dict) -> None:
+    """AccessDenied when values a user brings (a link, an imported file) set what-if figures (hospital_data:
+    assessment scores, violation amounts) of a hospital the user may not see: the city's point value would
+    then move with that hospital's own figures."""
+    from dip_model.access import check_hospital
+    from .access import user
+    for per_hospital in (vals.get("hospital_data") or {}).values():
+        for hid in per_hospital if isinstance(per_hospital, dict) else ():
+            check_hospital(user(), str(hid))
+
+
 def restore_from_query() -> str | None:
     """On a fresh session, take the scenario from the link (?p=…); returns an error message if unusable.
     AccessDenied for a ?hospital= or a named scenario the user may not see; a viewer opens only a stored
@@ -436,6 +447,8 @@ def restore_from_query() -> str | None:
     _, err = params_or_error(vals)
     if err:
         return err
+    if info is None:
+        check_own_values(vals)
     set_values(vals)
     if st.query_params.get("name"):
         st.session_state[K_NAME] = st.query_params.get("name")

@@ -207,6 +207,17 @@ def test_another_hospital_in_the_link_is_refused(city, roles_file, monkeypatch, 
     assert leaks(shown(ok), others) == []
 
 
+def test_a_link_setting_another_hospitals_figures_is_refused(city, roles_file, monkeypatch):
+    """A what-if assessment score of H002 would move the city's point value with H002's own figures."""
+    theirs = state.encode_values({"hospital_data": {"assessment_score": {"H002": 50.0}}})
+    at = signed_in(city, roles_file, monkeypatch, H001, query={"p": theirs})
+    assert [e.value for e in at.error] == [REFUSED] and "H002" in said(at)
+    assert at.session_state["scenario_values"] == {}
+    own = state.encode_values({"hospital_data": {"assessment_score": {"H001": 50.0}}})
+    at = signed_in(city, roles_file, monkeypatch, H001, query={"p": own})
+    assert not at.error and at.session_state["scenario_values"]["hospital_data"]["assessment_score"] == {"H001": 50.0}
+
+
 @pytest.fixture
 def scenarios():
     """A scenario of H002's user, one of the bureau published, one of the bureau not published."""
