@@ -82,7 +82,7 @@ def page() -> None:
     st.dataframe(shown, hide_index=True, width="stretch", height=min(600, 38 + 35 * max(len(shown), 1)),
                  column_config=hv.column_config(shown, cols), key="hpb_table")
     st.caption(t("hpm_table_caption"))
-    hv.downloads(v, hv.table(d, (by, *EXPORT), round_money=False), t(f"hpb_file_{by}"), f"hpb_{by}")
+    hv.downloads(v, hv.export(d, (by, *EXPORT)), t(f"hpb_file_{by}"), f"hpb_{by}")
 
 
 state.run_page(page)

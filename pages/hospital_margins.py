@@ -101,7 +101,7 @@ def page() -> None:
     st.dataframe(shown, hide_index=True, width="stretch", height=min(600, 38 + 35 * max(len(shown), 1)),
                  column_config=hv.column_config(shown, COLUMNS), key="hpm_table")
     st.caption(t("hpm_articles"))
-    hv.downloads(v, hv.table(groups, EXPORT, round_money=False), t("hpm_file"), "hvm")
+    hv.downloads(v, hv.export(groups, EXPORT), t("hpm_file"), "hvm")
 
 
 state.run_page(page)

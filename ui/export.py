@@ -4,6 +4,8 @@ scenario report and the command line use."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from typing import TypeAlias
 
 import pandas as pd
 import streamlit as st
@@ -30,12 +32,19 @@ def excel_bytes(sheets: dict[str, pd.DataFrame], vals: dict, lang: str) -> bytes
     return workbook.excel_bytes(sheets, p if p is not None else state.builtin_params(), lang)
 
 
-def download_excel(df: pd.DataFrame, name: str, key: str, sheet: str | None = None) -> None:
+Table: TypeAlias = "pd.DataFrame | Callable[[], pd.DataFrame]"   # a table, or what builds it when asked for
+
+
+def _table(df: Table) -> pd.DataFrame:
+    return df() if callable(df) else df
+
+
+def download_excel(df: Table, name: str, key: str, sheet: str | None = None) -> None:
     """A download button for one table (headers as shown on screen). The workbook is built on click,
     outside the script run, so the scenario and language are captured now; the export is audited then."""
     vals, lang = copy.deepcopy(state.values()), current_lang()
     st.download_button(f"⬇ {t('download_excel')}",
-                       data=audited(EXPORT, f"{name}.xlsx", lambda: excel_bytes({sheet or name: df}, vals, lang)),
+                       data=audited(EXPORT, f"{name}.xlsx", lambda: excel_bytes({sheet or name: _table(df)}, vals, lang)),
                        file_name=f"{name}.xlsx", key=state.widget_key("xlsx", key), **no_export(),
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -65,9 +74,9 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return out.to_csv(index=False).encode("utf-8-sig")
 
 
-def download_csv(df: pd.DataFrame, name: str, key: str, label: str) -> None:
+def download_csv(df: Table, name: str, key: str, label: str) -> None:
     """A download button for one table as CSV (csv_bytes); written and audited on click."""
-    st.download_button(f"⬇ {label}", data=audited(EXPORT, f"{name}.csv", lambda: csv_bytes(df)),
+    st.download_button(f"⬇ {label}", data=audited(EXPORT, f"{name}.csv", lambda: csv_bytes(_table(df))),
                        file_name=f"{name}.csv", mime="text/csv", key=state.widget_key("csv", key), **no_export())
 
 

@@ -9,7 +9,9 @@ only the drawing."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +27,9 @@ from .cards import unit
 from .i18n import current_lang, money, t
 from .texts import fixed
 from .widgets import scheme_list
+
+if TYPE_CHECKING:
+    from .export import Table
 
 K_HOSPITAL = "hv_hospital_id"       # the hospital picked, kept across pages (no widget owns this key)
 K_CITY = "hv_city_averages"         # the city's published averages entered on the CMI page (a mapping)
@@ -166,7 +171,7 @@ def exact(x: float) -> str:
     return f"{x:,.2f} 元" if current_lang() == "zh" else f"¥{x:,.2f}"
 
 
-def table(df: pd.DataFrame, columns, round_money: bool = True) -> pd.DataFrame:
+def table(df: pd.DataFrame, columns, round_money: bool = True, lang: str | None = None) -> pd.DataFrame:
     """A view's columns as shown: codes and reasons in words, headings of the hospital workbook (the same
     words on screen and in the file), money rounded to the yuan on screen."""
     from dip_model.report.hospital_workbook import MONEY
@@ -175,7 +180,14 @@ def table(df: pd.DataFrame, columns, round_money: bool = True) -> pd.DataFrame:
         for c in d.columns:
             if c in MONEY:
                 d[c] = d[c].round(0)
-    return presented(d, list(d.columns), current_lang())
+    return presented(d, list(d.columns), lang or current_lang())
+
+
+def export(df: pd.DataFrame, columns) -> Callable[[], pd.DataFrame]:
+    """A view's table for the downloads (every row, exact figures, the headings shown), built when a file
+    is asked for, not on every redraw (a deviation list has thousands of rows); its language is taken now."""
+    lang = current_lang()
+    return lambda: table(df, columns, round_money=False, lang=lang)
 
 
 def column_config(shown: pd.DataFrame, columns) -> dict:
@@ -211,7 +223,7 @@ def workbook_button(v: View, key: str) -> None:
                        key=state.widget_key("hv_wb", key, hid), **{"help": t("hp_dl_workbook_help"), **no_export()})
 
 
-def downloads(v: View, full: pd.DataFrame, name: str, key: str) -> None:
+def downloads(v: View, full: Table, name: str, key: str) -> None:
     """Excel and CSV of the view (every row, exact figures, the headings shown) and the whole workbook."""
     from .export import download_csv, download_excel
     c = st.columns(3)
