@@ -84,7 +84,7 @@ sections = {sec: [k for k in keys if access.may_open(k, user)] for sec, keys in 
 if auth.configured() and access.may_open("audit", user):
     sections["sec_manage"] = [*sections["sec_manage"], "audit"]
 shown = [k for keys in sections.values() for k in keys]
-home = "overview" if "overview" in shown else shown[0]
+home = next(k for k in ("overview", "scenarios", *shown) if k in shown)     # a viewer starts at 情景
 nav = {t(sec): [st.Page(P[k][0], title=t(P[k][1]), icon=P[k][2], default=(k == home)) for k in keys]
        for sec, keys in sections.items() if keys}
 # the pages this role does not reach keep their address and show the refusal
