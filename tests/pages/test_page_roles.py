@@ -162,6 +162,7 @@ def test_the_pages_a_hospital_user_does_not_reach_are_refused(city, roles_file, 
 
 
 def test_a_viewer_reaches_the_scenarios_and_the_presentation_only(city, roles_file, monkeypatch):
+    assert signed_in(city, roles_file, monkeypatch, VIEWER).title[0].value == "情景"      # its first page
     for page in ("scenarios", "present"):
         at = signed_in(city, roles_file, monkeypatch, VIEWER, page)
         assert REFUSED not in shown(at)
