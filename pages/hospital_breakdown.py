@@ -3,7 +3,6 @@ carry those columns: the same figures and reasons as 病种盈亏, ranked by mar
 losses and gains. Every figure comes from dip_model.analysis.hospital_margins.margins_by."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -13,7 +12,6 @@ from dip_model.analysis.hospital_margins import has_breakdown, margins_by
 from ui import hospital as hv
 from ui import state
 from ui.export import download_png
-from ui.figures import font
 from ui.i18n import t
 
 COLUMNS = ("rank", "groups", "cases", "total_cost", "payment", "margin", "margin_per_case", "margin_rate",
@@ -21,27 +19,13 @@ COLUMNS = ("rank", "groups", "cases", "total_cost", "payment", "margin", "margin
 EXPORT = ("rank", "groups", "cases", "total_cost", "payment", "margin", "margin_per_case", "margin_rate", "fund_payment",
           "self_pay", "other_insurance", "weighted_score", "deviation_cases", "deviation_share", "deviation_margin",
           "coef_effect", "excess_cost", "reason", "reason_text")
-GAIN, LOSS = "#2b6cb0", "#dd6b20"
 BY = ("department", "doctor")
 
 
 def chart(d: pd.DataFrame, by: str, n: int) -> go.Figure:
     """The n largest losses and gains, one bar each, by margin (largest loss on top)."""
-    loss = d[d["margin"] < 0].head(n)
-    gain = d[d["margin"] > 0].sort_values("margin", ascending=False, kind="stable").head(n)
-    both = pd.concat([loss, gain.iloc[::-1]])
-    labels = [str(x) or t("hpb_blank") for x in both[by]]
-    fig = go.Figure(go.Bar(
-        x=both["margin"], y=labels, orientation="h", marker_color=np.where(both["margin"] < 0, LOSS, GAIN),
-        text=[hv.yuan(m, sign=True) for m in both["margin"]], textposition="outside", cliponaxis=False,
-        customdata=np.c_[both["cases"], both["margin_per_case"]],
-        hovertemplate="%{y}<br>" + t("hpm_chart_margin") + " %{x:,.0f}<br>" + t("hpm_chart_cases")
-        + " %{customdata[0]:,}<br>" + t("hpm_chart_per_case") + " %{customdata[1]:,.0f}<extra></extra>"))
-    fig.update_layout(title={"text": t(f"hpb_chart_title_{by}", n=n), "x": 0, "xanchor": "left"}, font=font(),
-                      height=180 + 26 * len(both), margin={"l": 10, "r": 90, "t": 60, "b": 40}, showlegend=False,
-                      xaxis={"title": t("hpm_chart_axis"), "tickformat": ",", "automargin": True},
-                      yaxis={"automargin": True, "type": "category", "autorange": "reversed"}, bargap=0.25)
-    return fig
+    return hv.margin_chart(d, lambda rows: [str(x) or t("hpb_blank") for x in rows[by]], n,
+                           t(f"hpb_chart_title_{by}", n=n))
 
 
 def page() -> None:

@@ -3,7 +3,6 @@ loss with its reasons and their figures, a chart of the largest losses and gains
 hospital's own (res.hospitals). Every figure comes from dip_model.analysis.hospital_margins."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -13,7 +12,6 @@ from dip_model.analysis.hospital_margins import group_margins
 from ui import hospital as hv
 from ui import state
 from ui.export import download_png
-from ui.figures import font
 from ui.i18n import t
 
 COLUMNS = ("rank", "group_id", "name", "cases", "total_cost", "payment", "margin", "margin_per_case", "margin_rate",
@@ -23,7 +21,6 @@ EXPORT = ("rank", "group_id", "name", "group_type", "rw", "cases", "total_cost",
           "ffs_adjustment", "retained", "sharing", "cap_deduction", "violation_deduction", "weighted_score",
           "deviation_cases", "deviation_share", "deviation_margin", "level_cost", "cost_ratio", "coef_effect",
           "excess_cost", "reason", "reason_text")
-GAIN, LOSS = "#2b6cb0", "#dd6b20"
 
 
 def cards(v: hv.View, tot: dict, groups: pd.DataFrame) -> None:
@@ -43,21 +40,8 @@ def cards(v: hv.View, tot: dict, groups: pd.DataFrame) -> None:
 
 def top_chart(groups: pd.DataFrame, n: int) -> go.Figure:
     """The n largest losses and n largest gains, one bar each, labelled to the yuan."""
-    loss = groups[groups["margin"] < 0].head(n)
-    gain = groups[groups["margin"] > 0].sort_values("margin", ascending=False, kind="stable").head(n)
-    both = pd.concat([loss, gain.iloc[::-1]])          # top to bottom by margin: the largest loss first
-    labels = [f"{g} {nm}"[:34] for g, nm in zip(both["group_id"], both["name"].map(str))]
-    fig = go.Figure(go.Bar(
-        x=both["margin"], y=labels, orientation="h", marker_color=np.where(both["margin"] < 0, LOSS, GAIN),
-        text=[hv.yuan(m, sign=True) for m in both["margin"]], textposition="outside", cliponaxis=False,
-        customdata=np.c_[both["cases"], both["margin_per_case"]], name=t("hpm_chart_bar"),
-        hovertemplate="%{y}<br>" + t("hpm_chart_margin") + " %{x:,.0f}<br>" + t("hpm_chart_cases")
-        + " %{customdata[0]:,}<br>" + t("hpm_chart_per_case") + " %{customdata[1]:,.0f}<extra></extra>"))
-    fig.update_layout(title={"text": t("hpm_chart_title", n=n), "x": 0, "xanchor": "left"}, font=font(),
-                      height=180 + 26 * len(both), margin={"l": 10, "r": 90, "t": 60, "b": 40}, showlegend=False,
-                      xaxis={"title": t("hpm_chart_axis"), "tickformat": ",", "automargin": True, "zeroline": True},
-                      yaxis={"automargin": True, "type": "category", "autorange": "reversed"}, bargap=0.25)
-    return fig
+    return hv.margin_chart(groups, lambda d: [f"{g} {nm}"[:34] for g, nm in zip(d["group_id"], d["name"].map(str))],
+                           n, t("hpm_chart_title", n=n))
 
 
 def totals_check(v: hv.View, tot: dict, groups: pd.DataFrame) -> None:

@@ -57,7 +57,7 @@ def city_inputs() -> None:
         df = pd.DataFrame({t("hpx_col_measure"): [names.get(m, m) + (" (%)" if is_share(m) else "") for m in measures()],
                            t("hpx_col_value"): [None if (x := flat.get(m)) is None else float(x) * (100 if is_share(m) else 1)
                                                 for m in measures()]})
-        edited = st.data_editor(df, hide_index=True, width="stretch", disabled=[t("hpx_col_measure")],
+        edited = st.data_editor(df, hide_index=True, width="stretch", disabled=[t("hpx_col_measure")], placeholder="",
                                 key=f"hpx_city_table:{digest(flat)}",
                                 column_config={t("hpx_col_value"): st.column_config.NumberColumn(format="%.4f",
                                                                                                  min_value=0.0)})

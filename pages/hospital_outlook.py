@@ -35,9 +35,8 @@ BASES = ("spread", "published")
 REGION_FILL = {"retained": "rgba(72,187,120,0.13)", "full": "rgba(160,174,192,0.16)",
                "overspend": "rgba(237,137,54,0.15)", "beyond": "rgba(229,62,62,0.13)"}
 COLOURS = {"month": "#90cdf4", "cum": "#2b6cb0", "prepaid": "#a0aec0", "prepaid_cum": "#4a5568"}
-SCREEN = ("scheme", "point", "point_value", "point_value_source", "final_payment", "monthly_prepaid",
-          "year_end_settlement", "vs_central", "usage_rate", "band", "sharing", "retained", "cap_deduction",
-          "violation_deduction")
+SCREEN = ("scheme", "point", "point_value", "year_end_settlement", "vs_central", "final_payment", "monthly_prepaid",
+          "usage_rate", "band", "sharing", "retained", "cap_deduction", "violation_deduction", "point_value_source")
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -169,28 +168,30 @@ def budget_note(ol: Outlook, s: str) -> str:
     return t("hpo_prepaid_pvb", v=lo) if lo == hi else t("hpo_prepaid_pvb_monthly", lo=lo, hi=hi)
 
 
+def card(col, label: str, value: str, help: str, lines) -> None:
+    """A bordered card: the figure, and under it its range or basis in lines of their own (a quarter-width
+    card's delta would clip two figures to the yuan)."""
+    with col, st.container(border=True, height="stretch"):
+        st.metric(label, value, help=help)
+        for line in lines:
+            st.caption(line)
+
+
 def cards(ol: Outlook, s: str) -> None:
     lo, c, hi = (ol.row(s, pt) for pt in POINTS)
     ye = float(c["year_end_settlement"])
+    ends = ((lo, "ol_point_low"), (hi, "ol_point_high"))
     col = st.columns(4)
-    col[0].metric(t("hpo_card_pay" if ye >= 0 else "hpo_card_back"), hv.yuan(abs(ye)), border=True,
-                  delta=t("hpo_card_range", lo=hv.yuan(lo["year_end_settlement"], sign=True),
-                          hi=hv.yuan(hi["year_end_settlement"], sign=True)),
-                  delta_color="off", delta_arrow="off",
-                  help=t("hpo_card_ye_help", v=hv.exact(ye), final=hv.exact(c["final_payment"]),
-                         prepaid=hv.exact(c["monthly_prepaid"])))
-    col[1].metric(t("hpo_card_final"), hv.yuan(c["final_payment"]), border=True,
-                  delta=t("hpo_card_range", lo=hv.yuan(lo["final_payment"]), hi=hv.yuan(hi["final_payment"])),
-                  delta_color="off", delta_arrow="off", help=t("hpo_card_final_help", v=hv.exact(c["final_payment"])))
-    col[2].metric(t("hpo_card_prepaid"), hv.yuan(c["monthly_prepaid"]), border=True,
-                  delta=budget_note(ol, s), delta_color="off", delta_arrow="off",
-                  help=t("hpo_card_prepaid_help", v=hv.exact(c["monthly_prepaid"])))
-    col[3].metric(t("hpo_card_usage"), f"{c['usage_rate']:.1%}", border=True, delta=band_text(c["band"]),
-                  delta_color="off", delta_arrow="off", help=t("hpo_card_usage_help"))
-    st.caption(t("hpo_points", lo=lo["point_value"], lo_ye=settle_text(lo["year_end_settlement"]),
-                 c=c["point_value"], c_src=source(ol, c), hi=hi["point_value"],
-                 hi_ye=settle_text(hi["year_end_settlement"]),
-                 lo_src=source(ol, lo), hi_src=source(ol, hi)))
+    card(col[0], t("hpo_card_pay" if ye >= 0 else "hpo_card_back"), hv.yuan(abs(ye)),
+         t("hpo_card_ye_help", v=hv.exact(ye), final=hv.exact(c["final_payment"]), prepaid=hv.exact(c["monthly_prepaid"])),
+         [t("hpo_at_point", pt=t(key), pv=r["point_value"], src=source(ol, r), v=settle_text(r["year_end_settlement"]))
+          for r, key in ends])
+    card(col[1], t("hpo_card_final"), hv.yuan(c["final_payment"]), t("hpo_card_final_help", v=hv.exact(c["final_payment"])),
+         [t("hpo_at_point_short", pt=t(key), pv=r["point_value"], v=hv.yuan(r["final_payment"])) for r, key in ends])
+    card(col[2], t("hpo_card_prepaid"), hv.yuan(c["monthly_prepaid"]),
+         t("hpo_card_prepaid_help", v=hv.exact(c["monthly_prepaid"])), [budget_note(ol, s)])
+    card(col[3], t("hpo_card_usage"), f"{c['usage_rate']:.1%}", t("hpo_card_usage_help"),
+         [t("hpo_band", band=band_text(c["band"]))])
 
 
 def month_chart(ol: Outlook, s: str, params) -> go.Figure:
@@ -213,9 +214,7 @@ def month_chart(ol: Outlook, s: str, params) -> go.Figure:
     inside = [e for e in edges(b) if y0 < e < y1]
     shapes += [{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": e, "y1": e,
                 "line": {"dash": "dot", "color": "#718096", "width": 1}} for e in inside]
-    notes = [{"xref": "x domain", "x": 1, "xanchor": "left", "yref": "y", "y": e, "text": f"{e:.0%}",
-              "showarrow": False, "font": {"size": 11, "color": "#4a5568"}} for e in inside]
-    fig.update_layout(shapes=shapes, annotations=[*fig.layout.annotations, *notes])
+    fig.update_layout(shapes=shapes)
     bands_m = [band_text(x) if isinstance(x, str) else "—" for x in m["band"]]
     bands_c = [band_text(x) if isinstance(x, str) else "—" for x in m["band_cum"]]
     fig.add_bar(x=months, y=u, name=t("hpo_series_month"), marker_color=COLOURS["month"], customdata=bands_m,
@@ -233,11 +232,12 @@ def month_chart(ol: Outlook, s: str, params) -> go.Figure:
                     line={"color": COLOURS["prepaid_cum"], "width": 2},
                     hovertemplate="%{x}: %{y:,.0f}<extra>" + t("hpo_series_prepaid_cum") + "</extra>",
                     row=2, col=1, secondary_y=True)
-    fig.update_yaxes(range=[y0, y1], tickformat=".0%", title_text=t("hpo_axis_usage"), automargin=True, row=1, col=1)
+    fig.update_yaxes(range=[y0, y1], tickformat=".0%", title_text=t("hpo_axis_usage"), automargin=True, row=1, col=1,
+                     tickvals=inside, showgrid=False)            # the ticks are the band edges (A-36)
     fig.update_yaxes(tickformat=",.0f", title_text=t("hpo_axis_prepaid"), automargin=True, rangemode="tozero",
                      row=2, col=1)
     fig.update_yaxes(tickformat=",.0f", title_text=t("hpo_axis_prepaid_cum"), automargin=True, rangemode="tozero",
-                     showgrid=False, row=2, col=1, secondary_y=True)
+                     showgrid=False, tickmode="auto", nticks=4, row=2, col=1, secondary_y=True)
     fig.update_layout(title={"text": t("hpo_chart_title", scheme=t(s)), "x": 0, "xanchor": "left"}, font=font(),
                       height=620, margin={"l": 10, "r": 60, "t": 90, "b": 40}, bargap=0.3,
                       legend={"orientation": "h", "y": -0.08, "x": 0, "yanchor": "top"})

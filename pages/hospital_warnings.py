@@ -55,7 +55,7 @@ def cards(summary: pd.DataFrame, special: pd.DataFrame) -> None:
                 delta=t("hpw_edge", n=int(z.at["low_edge", "cases"] + z.at["high_edge", "cases"])),
                 delta_color="off", delta_arrow="off", help=t("hpw_card_deviation_help"))
     inq = special[special["status"] == "in"]
-    quota = ", ".join(f"{t(s)} {int(k)}" for s, k in special.groupby("scheme", sort=False)["quota"].first().items())
+    quota = " ".join(t(f"hpw_quota_{s}", n=int(k)) for s, k in special.groupby("scheme", sort=False)["quota"].first().items())
     c[3].metric(t("hpw_card_special"), t("hpw_n_cases", n=len(inq)), border=True,
                 delta=t("hpw_quota", q=quota or "—"), delta_color="off", delta_arrow="off",
                 help=t("hpw_card_special_help"))
@@ -133,7 +133,7 @@ def page() -> None:
                  column_config={t("hpw_col_meaning"): st.column_config.TextColumn(width="large"),
                                 t("hpw_col_cost"): money, t("hpw_col_yuan_diff"): money,
                                 t("hpw_col_payment_diff"): money,
-                                t("hpw_col_score_diff"): st.column_config.NumberColumn(format="%.2f")})
+                                t("hpw_col_score_diff"): st.column_config.NumberColumn(format="localized")})
 
     st.subheader(t("hpw_cases_head"))
     names = value_labels(current_lang())["zone"]

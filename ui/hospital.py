@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 import dip_model
@@ -24,6 +26,7 @@ from dip_model.data.store.audit import EXPORT
 from . import published, state
 from .access import audited
 from .cards import unit
+from .figures import font
 from .i18n import current_lang, money, t
 from .texts import fixed
 from .widgets import scheme_list
@@ -209,6 +212,34 @@ def column_config(shown: pd.DataFrame, columns) -> dict:
     return cfg
 
 
+# --- charts --------------------------------------------------------------------------------------------
+
+GAIN, LOSS = "#2b6cb0", "#dd6b20"
+
+
+def margin_chart(rows: pd.DataFrame, labels, n: int, title: str) -> go.Figure:
+    """The n largest losses and the n largest gains of a margins table (group_margins, margins_by), one bar
+    each labelled to the yuan, the largest loss on top; the axis leaves room for the labels on both sides."""
+    loss = rows[rows["margin"] < 0].head(n)
+    gain = rows[rows["margin"] > 0].sort_values("margin", ascending=False, kind="stable").head(n)
+    both = pd.concat([loss, gain.iloc[::-1]])
+    m = both["margin"].to_numpy(float)
+    fig = go.Figure(go.Bar(
+        x=m, y=labels(both), orientation="h", marker_color=np.where(m < 0, LOSS, GAIN),
+        text=[yuan(x, sign=True) for x in m], textposition="outside", cliponaxis=False, name=t("hpm_chart_bar"),
+        customdata=np.c_[both["cases"], both["margin_per_case"]],
+        hovertemplate="%{y}<br>" + t("hpm_chart_margin") + " %{x:,.0f}<br>" + t("hpm_chart_cases")
+        + " %{customdata[0]:,}<br>" + t("hpm_chart_per_case") + " %{customdata[1]:,.0f}<extra></extra>"))
+    lo, hi = min(float(m.min(initial=0.0)), 0.0), max(float(m.max(initial=0.0)), 0.0)
+    pad = 0.28 * ((hi - lo) or 1.0)          # the labels (±12,345,678 元) outside the bars, inside the plot
+    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left"}, font=font(), height=180 + 26 * len(both),
+                      margin={"l": 10, "r": 20, "t": 60, "b": 40}, showlegend=False, bargap=0.25,
+                      xaxis={"title": t("hpm_chart_axis"), "tickformat": ",", "automargin": True, "zeroline": True,
+                             "range": [lo - (pad if lo < 0 else 0), hi + (pad if hi > 0 else 0)]},
+                      yaxis={"automargin": True, "type": "category", "autorange": "reversed"})
+    return fig
+
+
 # --- downloads -----------------------------------------------------------------------------------------
 
 def workbook_button(v: View, key: str) -> None:
@@ -217,8 +248,8 @@ def workbook_button(v: View, key: str) -> None:
     from .export import no_export
     res, hid, lang, schemes = v.res, v.hospital_id, current_lang(), v.schemes
     city = copy.deepcopy(st.session_state.get(K_CITY) or None)
-    name = f"{t('hv_workbook_file')}-{hid}.xlsx"
-    st.download_button(f"⬇ {t('hv_dl_workbook')}", mime=XLSX, file_name=name,
+    name = f"{t('hp_workbook_file')}-{hid}.xlsx"
+    st.download_button(f"⬇ {t('hp_dl_workbook')}", mime=XLSX, file_name=name,
                        data=audited(EXPORT, name, lambda: build_hospital_xlsx(res, hid, lang, schemes, city)),
                        key=state.widget_key("hv_wb", key, hid), **{"help": t("hp_dl_workbook_help"), **no_export()})
 

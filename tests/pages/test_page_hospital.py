@@ -93,13 +93,17 @@ def test_outlook_shows_the_analysis(hospital, monkeypatch, downloads):
     ol = outlook(res, hid)
     cards = [m for m in at.metric if m.label.startswith("年终清算")]
     assert len(cards) == 2
+    captions = [c.value for c in at.caption]
     for card, s in zip(cards, ("employee", "resident")):
         ye = ol.row(s)["year_end_settlement"]
         assert card.label == ("年终清算 · 应拨付医院" if ye >= 0 else "年终清算 · 应退回医保")
         assert card.value == f"{abs(ye):,.0f} 元"                           # to the yuan
-        lo, hi = ol.row(s, "low")["year_end_settlement"], ol.row(s, "high")["year_end_settlement"]
-        assert f"{abs(lo):,.0f} 元" in card.proto.delta and f"{abs(hi):,.0f} 元" in card.proto.delta
         assert f"{ye:,.2f} 元" in card.help                                 # to the fen in its help
+        for pt, word in (("low", "低点值"), ("high", "高点值")):           # the range under the card
+            r = ol.row(s, pt)
+            v = r["year_end_settlement"]
+            assert (f"{word} {r['point_value']:.3f}（中点值 ∓ 5%）：{'拨付医院' if v >= 0 else '医院退回'} "
+                    f"{abs(v):,.0f} 元") in captions
     finals = [m.value for m in at.metric if m.label == "年度DIP统筹基金支付"]
     assert finals == [f"{ol.row(s)['final_payment']:,.0f} 元" for s in ("employee", "resident")]
     assert [m.value for m in at.metric if m.label == "月度预拨合计"] == \
@@ -135,9 +139,9 @@ def test_outlook_point_values_typed_and_spread(hospital, monkeypatch):
     at.number_input(key="hpo_spread").set_value(10.0).run()
     assert not at.exception and not at.error
     ol = outlook(res, hid, spread=0.10)
-    card = next(m for m in at.metric if m.label.startswith("年终清算"))
-    lo = ol.row("employee", "low")["year_end_settlement"]
-    assert f"{abs(lo):,.0f} 元" in card.proto.delta
+    lo = ol.row("employee", "low")
+    assert any(c.value.startswith(f"低点值 {lo['point_value']:.3f}（中点值 ∓ 10%）：") and
+               c.value.endswith(f"{abs(lo['year_end_settlement']):,.0f} 元") for c in at.caption)
     # a low value typed for the employee scheme: that value, the others as before
     pv = params["point_value"]["given"]["employee"]
     low_key = next(n.key for n in at.number_input if n.key.startswith("hpo_pv:employee:low:"))
