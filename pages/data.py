@@ -284,6 +284,7 @@ def import_tab() -> None:
                                                help=t("dat_up_catalogue_help"))
         side["level_costs"] = c[1].file_uploader(t("dat_up_level_costs"), type=list(EXTS), key="dat_up_l",
                                                  help=t("dat_up_level_costs_help"))
+        published_ok = all(published_preview(side[k], k) for k in ("catalogue", "level_costs"))   # right here
     with st.expander(t("dat_side_tables_hospital" if hospital else "dat_side_tables")):
         st.caption(t("dat_side_note_hospital" if hospital else "dat_side_note"))
         grid = st.columns(1 if hospital else 4)
@@ -298,7 +299,9 @@ def import_tab() -> None:
     bad = [e for e in (content_error(f) for f in [*(files or []), *(v for v in side.values() if v)]) if e]
     for e in bad:
         st.error(e)
-    published_ok = not bad and all(published_preview(side.get(k), k) for k in ("catalogue", "level_costs"))
+    if not hospital:
+        published_ok = all(published_preview(side.get(k), k) for k in ("catalogue", "level_costs"))
+    published_ok = published_ok and not bad
     if files and not bad:
         user = mapping_ui(files, base_mapping(map_file))
         row = own_row(files, side.get("hospitals"), user) if hospital and user is not None else None
@@ -338,7 +341,7 @@ def published_preview(f, kind: str) -> bool:
         st.error(t("dat_pub_missing", name=f.name, cols=sep.join(pub_col(m) for m in info["missing"]),
                    have=sep.join(info["columns"])))
         return False
-    st.caption(t(f"dat_pub_recognised_{kind}", name=f.name, cols=sep.join(used)))
+    st.caption(t("dat_pub_recognised", name=f.name, cols=sep.join(used)))
     return True
 
 

@@ -40,8 +40,13 @@ def cards(v: hv.View, tot: dict, groups: pd.DataFrame) -> None:
 
 def top_chart(groups: pd.DataFrame, n: int) -> go.Figure:
     """The n largest losses and n largest gains, one bar each, labelled to the yuan."""
-    return hv.margin_chart(groups, lambda d: [f"{g} {nm}"[:34] for g, nm in zip(d["group_id"], d["name"].map(str))],
+    return hv.margin_chart(groups, lambda d: [short(f"{g} {nm}") for g, nm in zip(d["group_id"], d["name"].map(str))],
                            n, t("hpm_chart_title", n=n))
+
+
+def short(label: str, n: int = 34) -> str:
+    """A chart label of at most n characters, cut with an ellipsis (the table has the whole name)."""
+    return label if len(label) <= n else label[:n - 1] + "…"
 
 
 def totals_check(v: hv.View, tot: dict, groups: pd.DataFrame) -> None:

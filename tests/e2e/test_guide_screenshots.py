@@ -66,6 +66,33 @@ def settlement_export(city: Path, path: Path) -> Path:
     return path
 
 
+def hospital_files(city: Path, hid: str, tmp: Path) -> tuple[Path, Path, Path]:
+    """What a hospital's finance team holds: its own settlement-list export (with 科室 and 主诊医师), and the
+    bureau's catalogue (XLSX) and level costs (one column per level, GB18030 CSV) as published."""
+    c = pd.read_csv(city / "cases.csv", dtype=str, keep_default_na=False)
+    c = c[c["hospital_id"] == hid]
+    export = pd.DataFrame({
+        "结算ID": c["case_id"], "人员编号": c["patient_id"], "定点医药机构编号": c["hospital_id"],
+        "险种类型": np.where(c["scheme"] == "employee", "职工基本医疗保险", "城乡居民基本医疗保险"),
+        "入院日期": c["admit_date"], "出院日期": c["discharge_date"], "DIP病种编码": c["group_id"],
+        "主要诊断编码": c["dx_code"], "医疗总费用": c["total_cost"], "统筹基金支付": c["ffs_fund"],
+        "个人自付": c["self_pay"], "年龄": c["age"], "出院科别": "科室" + c["dx_code"].str[:1],
+        "主诊医师": "医师" + (np.arange(len(c)) % 9 + 1).astype(str)})
+    cat = pd.read_csv(city / "catalogue.csv", dtype=str, keep_default_na=False)
+    catalogue = pd.DataFrame({"病种编码": cat["group_id"], "病种名称": cat["name"], "分值": cat["rw"],
+                              "病种类型": cat["group_type"].map({"core": "核心病种", "comprehensive": "综合病种"}),
+                              "基层病种": cat["grassroots"].map({"true": "是", "false": "否"})})
+    words = {"3A": "三级甲等", "3B": "三级乙等", "2A": "二级甲等", "2B": "二级乙等", "1": "一级"}
+    lc = pd.read_csv(city / "group_level_costs.csv", dtype=str)
+    wide = lc.pivot(index="group_id", columns="level", values="mean_cost").reset_index()
+    wide = wide.rename(columns={"group_id": "病种编码", **{k: f"{v}次均费用" for k, v in words.items()}})
+    paths = (tmp / "本院结算清单.csv", tmp / "病种分值目录.xlsx", tmp / "各级别次均费用.csv")
+    export.to_csv(paths[0], index=False, encoding="gb18030")
+    catalogue.to_excel(paths[1], index=False)
+    wide.to_csv(paths[2], index=False, encoding="gb18030")
+    return paths
+
+
 # --- taking the pictures ------------------------------------------------------------------------------
 
 class Shots:
@@ -303,7 +330,57 @@ def walk(pg, url: str, city: Path, tmp: Path) -> list[str]:
     pick(pg, "医院", HOSPITAL[0])
     charts_drawn(pg, 2)
     shot(pg, "hospital-forecast", top=pg.get_by_text("年初至今的病例", exact=True), margin=88)
+    hospital_edition(pg, shot, city, tmp)
     return shot.taken
+
+
+def hospital_edition(pg, shot: Shots, city: Path, tmp: Path) -> None:
+    """Part 2 · the hospital edition: the hospital's own export and the bureau's tables imported as a hospital
+    folder, the city's published figures entered, its year-end outlook and group margins."""
+    import dip_model
+    res = dip_model.simulate(dip_model.load_data(city))
+    export, catalogue, level_costs = hospital_files(city, HOSPITAL[0], tmp)
+    nav(pg, "数据")
+    pg.get_by_role("tab", name="导入数据").click()
+    settle(pg)
+    pg.get_by_text("本院数据（医院：本院的结算清单或病案首页导出）", exact=True).click()
+    settle(pg)
+    upload(pg, "本院的结算清单或病案首页导出", export)
+    upload(pg, "病种分值目录（必填）", catalogue)
+    upload(pg, "各级别次均费用", level_costs)
+    pg.get_by_text("已识别 病种分值目录.xlsx 的列：", exact=False).wait_for()
+    name = pd.read_csv(city / "hospitals.csv", dtype=str).set_index("hospital_id").at[HOSPITAL[0], "name"]
+    pg.get_by_role("textbox", name="医院名称").fill(name)
+    pg.get_by_role("textbox", name="医院名称").press("Enter")
+    settle(pg)
+    pg.set_viewport_size({"width": 1440, "height": 1200})
+    shot(pg, "hospital-import", top=pg.get_by_role("tab", name="导入数据"), margin=118)
+    pg.set_viewport_size({"width": 1440, "height": 1000})
+    pg.get_by_role("button", name="开始导入").click()
+    settle(pg, 120_000)
+    pg.get_by_text("数据质量报告", exact=True).wait_for()
+    pg.get_by_role("button", name="切换到此数据集").click()
+    settle(pg, 120_000)
+    nav(pg, "总览")                           # the hospital edition asks for the city's published figures
+    # the city's published figures, as the bureau notifies them
+    s = res.summary["schemes"]
+    for label, value in (("公布的职工结算点值（元/分）", s["employee"]["settlement_point_value"]),
+                         ("公布的居民结算点值（元/分）", s["resident"]["settlement_point_value"]),
+                         ("全部病例次均费用 M（元）", round(res.stage.ref.mean_cost, 2))):
+        box = pg.locator("[data-testid='stMain']").get_by_role("spinbutton", name=label)
+        box.fill(str(value))
+        box.press("Enter")
+        settle(pg, 120_000)
+    nav(pg, "年终预估")
+    charts_drawn(pg, 2)
+    pg.set_viewport_size({"width": 1440, "height": 1500})
+    shot(pg, "hospital-outlook", top=pg.get_by_text("结算点值区间", exact=True), margin=120)
+    pg.set_viewport_size({"width": 1440, "height": 1000})
+    nav(pg, "病种盈亏")
+    charts_drawn(pg)
+    pg.set_viewport_size({"width": 1440, "height": 1300})
+    shot(pg, "hospital-margins")
+    pg.set_viewport_size({"width": 1440, "height": 1000})
 
 
 def test_guide_screenshots(page, app_url, city, tmp_path):

@@ -170,8 +170,8 @@ def test_hospital_import_with_the_published_catalogue(city, published, tmp_path,
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     captions = [c.value for c in at.caption]
-    assert any(c.startswith("病种分值目录 病种分值目录.xlsx：病种编码 → 病种编码") and "分值 → 分值" in c for c in captions)
-    assert any(c.startswith("各级别次均费用 各级别次均费用.csv") and "三级甲等次均费用 → 次均费用（三级甲等）" in c
+    assert any(c.startswith("已识别 病种分值目录.xlsx 的列：病种编码 → 病种编码") and "分值 → 分值" in c for c in captions)
+    assert any(c.startswith("已识别 各级别次均费用.csv 的列：") and "三级甲等次均费用 → 次均费用（三级甲等）" in c
                for c in captions)
     assert at.text_input(key="dat_own_id").value == published["hid"]          # read from the export
     at.text_input(key="dat_own_name").set_value("本院")
