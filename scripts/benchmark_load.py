@@ -89,8 +89,11 @@ def peak_rss(pid: int) -> float:
     raise RuntimeError("no VmHWM")
 
 
-def new_value() -> float:
-    return float(random.randrange(10, 500) * 1_000_000)            # 10–500 million yuan
+def new_value(last: float | None) -> float:
+    """10–500 million yuan, never the value the session has now (that would redraw nothing new)."""
+    while (v := float(random.randrange(10, 500) * 1_000_000)) == last:
+        pass
+    return v
 
 
 # ---------------------------------------------------------------- the browser tab
@@ -122,9 +125,11 @@ async def signed_in_tab(browser, url: str, email: str):
 async def drive_tab(pg, label: str, until: float, interval: float, times: list, errors: list, name: str) -> None:
     box = pg.locator(f"[data-testid='stNumberInput'] input[aria-label^='{label}']").first
     await asyncio.sleep(random.uniform(0, interval))
+    last = None
     while time.monotonic() < until:
         before = await pg.locator(FIGURE).first.inner_text()
-        await box.fill(str(int(new_value())))
+        last = new_value(last)
+        await box.fill(str(int(last)))
         t0 = time.perf_counter()
         await box.press("Enter")
         try:
@@ -203,10 +208,12 @@ class Client:
 async def drive_client(c: Client, label: str, until: float, interval: float, times: list, pages: list,
                        errors: list, name: str) -> None:
     await asyncio.sleep(random.uniform(0, interval))
+    last = None
     while time.monotonic() < until:
         t0 = time.perf_counter()
+        last = new_value(last)
         try:
-            took, whole, problems = await c.rerun(label, new_value())
+            took, whole, problems = await c.rerun(label, last)
             times.append(took)
             pages.append(whole)
             errors += [f"{name}: {p}" for p in problems]
