@@ -18,7 +18,7 @@ from dip_model.report import charts
 from ui import state
 from ui.cards import metric_money, scale, unit, unit_name, wan_label
 from ui.export import download_excel, download_png
-from ui.i18n import catalog, current_lang, money, t
+from ui.i18n import catalog, current_lang, money, t, tr
 from ui.texts import band_text
 from ui.widgets import scheme_list
 
@@ -132,7 +132,7 @@ def fmt_input(name: str, v) -> str:
     if name == "band":
         return band_text(v)
     if isinstance(v, str):
-        return v
+        return tr(v)                     # a Message ("not applicable: needs city data") in the page's language
     if name in MONEY_IN:
         return exact(float(v))
     if name in POINTS_IN:
@@ -149,7 +149,7 @@ def fmt_input(name: str, v) -> str:
 def fmt_result(step) -> str:
     v = step.result
     if isinstance(v, str):
-        return v
+        return tr(v)                     # a Message ("not applicable: needs city data") in the page's language
     return {"yuan": exact, "points": lambda x: t("hb_points", v=x), "yuan/point": lambda x: t("hb_pv", v=x),
             "ratio": lambda x: f"{x:.2%}"}.get(step.unit, lambda x: f"{x:.6g}")(float(v))
 

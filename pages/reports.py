@@ -17,11 +17,12 @@ from dip_model.report.pptx_report import build_pptx
 from dip_model.report.browser import find_browser, install_command
 from dip_model.report.render import to_png
 from dip_model.report.statements import statements_pdf, statements_zip
+from dip_model.rules.pipeline import require_city
 from dip_model.data.store.audit import EXPORT
 from ui import state
 from ui.access import audited
 from ui.cards import unit
-from ui.i18n import current_lang, t
+from ui.i18n import current_lang, t, tr
 from ui.texts import fixed
 
 MIME = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
@@ -62,6 +63,11 @@ def prepare(sc: Scenario) -> None:
 
 def report_section(sc: Scenario) -> None:
     st.subheader(t("rpt_head_report"))
+    try:                                # the slides and the PDF show the city's budget and fund balance
+        require_city(sc.res.data, "what_scenario_report")
+    except dip_model.DipError as err:
+        st.info(tr(err), icon=":material/domain:")
+        return
     ss = st.session_state
     built = ss.get(K_FILES)
     fresh = built is not None and built["sig"] == signature(sc)

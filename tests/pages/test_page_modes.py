@@ -158,3 +158,20 @@ def test_city_run_offers_the_hospital_pages_as_an_analysis(city, monkeypatch, na
     assert nav["医院分析"] == ["年终预估", "病种盈亏", "偏差预警", "科室与医生", "CMI与结构"]
     assert "需要全市数据" not in nav
     assert pd.notna(next(m.value for m in at.metric if m.label == "盈亏"))
+
+
+def test_hospital_trace_says_not_applicable_in_the_pages_language(hospital, monkeypatch):
+    folder, params, _ = hospital
+    for lang, text in (("zh", "不适用：需要全市数据"), ("en", "not applicable: needs city data")):
+        at = open_page(folder, monkeypatch, "hospitals", lang=lang, values=params)
+        results = [m.value for m in at.markdown if m.value.startswith("#### = ")]
+        assert results.count(f"#### = {text}") == 2, results          # the payable total C and the global cap
+
+
+def test_reports_offer_what_a_hospital_folder_can_build(hospital, monkeypatch):
+    folder, params, _ = hospital
+    at = open_page(folder, monkeypatch, "reports", values=params)
+    assert any(i.value.startswith("PPTX / PDF 情景报告") and "需要全市数据" in i.value for i in at.info)
+    assert "rpt_prepare" not in [b.key for b in at.button]                  # no slides or PDF to build
+    keys = [b.key for b in at.get("download_button")]
+    assert "rpt_dl_xlsx" in keys and "rpt_dl_statement" in keys             # the workbook and the statement
