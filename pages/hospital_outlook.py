@@ -94,16 +94,13 @@ def range_inputs(v: hv.View) -> tuple[dict, dict, dict, float, str]:
             cur = _typed(typed, s, "central", own[s])
             if cur is not None:
                 central[s] = cur
-        if basis == "published":
+        if basis == "published":        # as the outlook command: widened to a central value typed outside it
             rng = published_range(res, last_year=last or None)
-            low, high = {s: rng[s][0] for s in v.shown}, {s: rng[s][1] for s in v.shown}
+            low = {s: min(rng[s][0], central.get(s, own[s])) for s in v.shown}
+            high = {s: max(rng[s][1], central.get(s, own[s])) for s in v.shown}
         else:
             low, high = {}, {}
-        try:
-            defaults, _ = point_values(res, low=low or None, high=high or None, central=central or None, spread=spread)
-        except dip_model.DipError:          # a central typed outside the published range: central ∓ spread
-            defaults, _ = point_values(res, central=central or None, spread=spread)
-            low, high = {}, {}
+        defaults, _ = point_values(res, low=low or None, high=high or None, central=central or None, spread=spread)
         chosen = {"low": dict(low), "central": central, "high": dict(high)}
         for s in v.shown:
             row = st.columns(3)

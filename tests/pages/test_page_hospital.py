@@ -177,6 +177,12 @@ def test_outlook_published_range(hospital, monkeypatch):
     assert table["结算点值（元/分）"].iloc[2] == pytest.approx(11.0)        # last year's value is the high one
     assert np.array_equal(table["年终清算（元，正数拨付、负数退回）"].to_numpy(float),
                           ol.settlement["year_end_settlement"].round(0).to_numpy())
+    # a central value typed above the published figures widens the range to it, as the outlook command does
+    key = next(n.key for n in at.number_input if n.key.startswith("hpo_pv:employee:central:"))
+    at.number_input(key=key).set_value(12.0).run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "点值情形" in d.value.columns)
+    assert table["结算点值（元/分）"].iloc[:3].tolist() == pytest.approx([rng["employee"][0], 12.0, 12.0])
 
 
 def test_margins_page_shows_the_hospitals_totals(hospital, monkeypatch, downloads):
