@@ -40,9 +40,13 @@ def sign_in(provider: str | None) -> NoReturn:
 
 
 def expired(provider: str | None, email: str) -> NoReturn:
+    """Nothing of the app until a fresh sign-in; or sign out here (e.g. to sign in as someone else)."""
+    from .auth import NO_ROLE, sign_out
     _header()
     st.warning(t("auth_expired", email=email), icon=":material/schedule:")
     _sign_in_button(provider, "auth_sign_in_again", t("auth_sign_in_again"))
+    if st.button(t("auth_sign_out"), key="auth_expired_out", icon=":material/logout:"):
+        sign_out(email or "?", NO_ROLE)
     st.stop()
 
 

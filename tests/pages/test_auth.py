@@ -110,6 +110,9 @@ def test_an_expired_sign_in_asks_to_sign_in_again(roles_file, audited):
     assert "已过期" in at.warning[0].value
     assert at.button(key="auth_sign_in_again").label == "重新登录"
     assert audited == [] and auth.K_USER not in at.session_state
+    at.button(key="auth_expired_out").click().run()
+    assert audited == [("chief@ybj.example.cn", "none", "sign_out")]
+    assert at.button(key="auth_sign_in")                        # signed out: the sign-in page
 
 
 @pytest.mark.parametrize("content, expected", [
