@@ -26,7 +26,7 @@ from ui import access, state
 from ui.export import download_excel, download_png
 from ui.figures import font
 from ui.i18n import catalog, current_lang, t, tr
-from ui.texts import labeller
+from ui.texts import fixed, labeller, level_text
 
 K_LAST = "dat_last_import"          # folder of this session's last import
 K_TMP = "dat_upload_dir"            # this session's folder for uploaded files (emptied after each import)
@@ -336,7 +336,7 @@ def published_preview(f, kind: str) -> bool:
     used = [f"{c} → {pub_col(v)}" for c, v in info["mapped"].items() if v]
     sep = "；" if current_lang() == "zh" else "; "
     if info.get("wide_levels"):
-        used += [f"{c} → {t('dat_pcol_mean_cost')}（{level_name(lv)}）" for c, lv in info["wide_levels"].items()]
+        used += [f"{c} → {t('dat_pcol_mean_cost')}（{level_text(lv)}）" for c, lv in info["wide_levels"].items()]
     if info["missing"]:
         st.error(t("dat_pub_missing", name=f.name, cols=sep.join(pub_col(m) for m in info["missing"]),
                    have=sep.join(info["columns"])))
@@ -350,12 +350,6 @@ def pub_col(target: str) -> str:
     key = f"dat_pcol_{target}"
     text = t(key)
     return target if text == key else text
-
-
-def level_name(level: str) -> str:
-    key = f"hb_level_{level}"
-    text = t(key)
-    return level if text == key else text
 
 
 LEVELS = ("3A", "3B", "2A", "2B", "1")
@@ -375,8 +369,8 @@ def own_row(files, upload, user: Mapping) -> dict | None:
     c = st.columns([1, 2, 1, 1])
     hid = c[0].text_input(t("dat_own_id"), value=found, key="dat_own_id", help=t("dat_own_id_help")).strip()
     name = c[1].text_input(t("dat_own_name"), key="dat_own_name").strip()
-    level = c[2].selectbox(t("dat_own_level"), LEVELS, key="dat_own_level", format_func=level_name,
-                           help=t("dat_own_level_help"))
+    level = c[2].selectbox(t("dat_own_level"), LEVELS, key="dat_own_level", help=t("dat_own_level_help"),
+                           format_func=fixed({lv: level_text(lv) for lv in LEVELS}))
     reimb = c[3].selectbox(t("dat_own_reimb"), [3, 2, 1], key="dat_own_reimb", help=t("dat_own_reimb_help"))
     if not hid:
         st.warning(t("dat_own_missing"))
@@ -582,7 +576,7 @@ def published_section(r: dict, kind: str, folder: Path, key: str) -> None:
                     help=t("dat_pub_not_in_catalogue_help"))
     sep = "；" if current_lang() == "zh" else "; "
     used = [f"{c} → {pub_col(v)}" for c, v in r["mapped"].items()]
-    used += [f"{c} → {t('dat_pcol_mean_cost')}（{level_name(lv)}）" for c, lv in (r.get("wide_levels") or {}).items()]
+    used += [f"{c} → {t('dat_pcol_mean_cost')}（{level_text(lv)}）" for c, lv in (r.get("wide_levels") or {}).items()]
     st.caption(t("dat_pub_layout_" + r.get("layout", "long")) + sep + t("dat_pub_used_cols", cols=sep.join(used))
                + (sep + t("dat_pub_ignored", cols=sep.join(r["ignored"])) if r.get("ignored") else ""))
     if r["rejected_by_rule"]:

@@ -18,6 +18,7 @@ from ui import state
 from ui.export import download_png
 from ui.figures import font
 from ui.i18n import current_lang, t, tr
+from ui.texts import level_text
 from ui.widgets import digest
 
 COLOURS = {"hospital": "#2b6cb0", "category": "#a0aec0", "city": "#dd6b20"}
@@ -142,7 +143,7 @@ def page() -> None:
     cat = str(v.settled["category"].iloc[0])
     peers = int((h["category"].astype(str) == cat).sum())
     with_category = peers > 1
-    st.caption(t("hpx_category", cat=hv.level_text(cat), n=peers) if with_category else t("hpx_category_alone"))
+    st.caption(t("hpx_category", cat=level_text(cat), n=peers) if with_category else t("hpx_category_alone"))
     fig = share_chart(prof, with_category)
     st.plotly_chart(fig, width="stretch", key="hpx_chart")
     download_png(fig, f"{t('hpx_file')}-{v.hospital_id}", "hpx_png")

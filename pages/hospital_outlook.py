@@ -144,8 +144,9 @@ def _typed(typed: dict, scheme: str, point: str, default: float) -> float | None
 
 def _shown(ol: Outlook, schemes: list[str]) -> Outlook:
     """The outlook of the schemes shown (the sidebar's scheme filter)."""
-    return dataclasses.replace(ol, settlement=ol.settlement[ol.settlement["scheme"].isin(schemes)].reset_index(drop=True),
-                               monthly=ol.monthly[ol.monthly["scheme"].isin(schemes)].reset_index(drop=True),
+    def rows(df):
+        return df[df["scheme"].isin(schemes)].reset_index(drop=True)
+    return dataclasses.replace(ol, settlement=rows(ol.settlement), monthly=rows(ol.monthly),
                                pv={s: r for s, r in ol.pv.items() if s in schemes})
 
 
@@ -180,10 +181,12 @@ def cards(ol: Outlook, s: str) -> None:
     ends = ((lo, "ol_point_low"), (hi, "ol_point_high"))
     col = st.columns(4)
     card(col[0], t("hpo_card_pay" if ye >= 0 else "hpo_card_back"), hv.yuan(abs(ye)),
-         t("hpo_card_ye_help", v=hv.exact(ye), final=hv.exact(c["final_payment"]), prepaid=hv.exact(c["monthly_prepaid"])),
+         t("hpo_card_ye_help", v=hv.exact(ye), final=hv.exact(c["final_payment"]),
+           prepaid=hv.exact(c["monthly_prepaid"])),
          [t("hpo_at_point", pt=t(key), pv=r["point_value"], src=source(ol, r), v=settle_text(r["year_end_settlement"]))
           for r, key in ends])
-    card(col[1], t("hpo_card_final"), hv.yuan(c["final_payment"]), t("hpo_card_final_help", v=hv.exact(c["final_payment"])),
+    card(col[1], t("hpo_card_final"), hv.yuan(c["final_payment"]),
+         t("hpo_card_final_help", v=hv.exact(c["final_payment"])),
          [t("hpo_at_point_short", pt=t(key), pv=r["point_value"], v=hv.yuan(r["final_payment"])) for r, key in ends])
     card(col[2], t("hpo_card_prepaid"), hv.yuan(c["monthly_prepaid"]),
          t("hpo_card_prepaid_help", v=hv.exact(c["monthly_prepaid"])), [budget_note(ol, s)])
@@ -256,7 +259,8 @@ def settlement_table(ol: Outlook) -> tuple:
     cap = heads["cap_deduction"]
     if ol.mode == "hospital":
         shown[cap] = t("hpo_na")
-    cfg = {c: st.column_config.NumberColumn(format="localized") for c in money if not (c == cap and ol.mode == "hospital")}
+    cfg = {c: st.column_config.NumberColumn(format="localized") for c in money
+           if not (c == cap and ol.mode == "hospital")}
     cfg[heads["usage_rate"]] = st.column_config.NumberColumn(format="percent")
     cfg[heads["point_value"]] = st.column_config.NumberColumn(format="%.3f")
     return shown, cfg

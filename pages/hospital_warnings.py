@@ -55,7 +55,8 @@ def cards(summary: pd.DataFrame, special: pd.DataFrame) -> None:
                 delta=t("hpw_edge", n=int(z.at["low_edge", "cases"] + z.at["high_edge", "cases"])),
                 delta_color="off", delta_arrow="off", help=t("hpw_card_deviation_help"))
     inq = special[special["status"] == "in"]
-    quota = " ".join(t(f"hpw_quota_{s}", n=int(k)) for s, k in special.groupby("scheme", sort=False)["quota"].first().items())
+    quotas = special.groupby("scheme", sort=False)["quota"].first()
+    quota = " ".join(t(f"hpw_quota_{s}", n=int(k)) for s, k in quotas.items())
     c[3].metric(t("hpw_card_special"), t("hpw_n_cases", n=len(inq)), border=True,
                 delta=t("hpw_quota", q=quota or "—"), delta_color="off", delta_arrow="off",
                 help=t("hpw_card_special_help"))

@@ -19,7 +19,7 @@ from ui import state
 from ui.cards import metric_money, scale, unit, unit_name, wan_label
 from ui.export import download_excel, download_png
 from ui.i18n import catalog, current_lang, money, t, tr
-from ui.texts import band_text
+from ui.texts import band_text, level_text
 from ui.widgets import scheme_list
 
 MONEY = ["score_fund", "retained", "sharing", "cap_deduction", "violation_deduction", "final_payment",
@@ -59,10 +59,6 @@ def m_label(key: str) -> str:
 
 def known(key: str, fallback: str) -> str:
     return t(key) if key in catalog(current_lang()) else fallback
-
-
-def level_text(v) -> str:
-    return known(f"hb_level_{v}", str(v))
 
 
 def type_text(v) -> str:

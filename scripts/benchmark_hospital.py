@@ -130,9 +130,10 @@ def page_change(i: int) -> dict:
 def page_times(folder: Path, params_file: Path, changes: int) -> tuple[float, dict[str, tuple[float, list[float]]]]:
     """(the app's first run, page -> (its first draw, its redraws after each parameter change)), in seconds,
     by AppTest on the hospital folder with its published figures. The first run reads the folder and
-    scores the cases (总览); the datasets and runs are then in the server's caches, as for every session. AppTest resets Streamlit's legacy pages-folder flag before every
-    run, so a rerun would run the page file alone; keeping the flag as the server has it after
-    st.navigation makes every run app.py and the page, as a widget change does in the browser."""
+    scores the cases (总览); the datasets and runs are then in the server's caches, as for every session.
+    AppTest resets Streamlit's legacy pages-folder flag before every run, so a rerun would run the page file
+    alone; keeping the flag as the server has it after st.navigation makes every run app.py and the page, as
+    a widget change does in the browser."""
     import copy
     import os
 

@@ -28,7 +28,7 @@ from .access import audited
 from .cards import unit
 from .figures import font
 from .i18n import current_lang, money, t
-from .texts import fixed
+from .texts import fixed, level_text
 from .widgets import scheme_list
 
 if TYPE_CHECKING:
@@ -134,12 +134,6 @@ def start(title: str, intro: str) -> View | None:
         res.hospitals["hospital_id"].astype(str) == hid, "scheme"])) else wanted, settled)
     header(view)
     return view
-
-
-def level_text(level: str) -> str:
-    key = f"hb_level_{level}"
-    text = t(key)
-    return level if text == key else text
 
 
 def header(v: View) -> None:

@@ -17,6 +17,7 @@ from dip_model.rules.pipeline import check_hospital_folder, prepared
 
 from . import state, widgets
 from .i18n import current_lang, t, tr
+from .texts import level_text
 
 
 def schemes(data: dip_model.DataSet) -> list[str]:
@@ -74,9 +75,8 @@ def _level(category: str, where: str) -> None:
     """The level coefficient of one category (coefficients.level.<category>, A-22)."""
     table = dict(state.get_value("coefficients.level") or {})
     cur = table.get(category)
-    words = t(f"hb_level_{category}")             # 三级甲等 for 3A; a level_reimb key (3A/r2) as it is
-    name = category if words == f"hb_level_{category}" or category in words else t("pub_level_name", words=words,
-                                                                                       code=category)
+    words = level_text(category)                 # 三级甲等 for 3A; a level_reimb key (3A/r2) as it is
+    name = category if category in words else t("pub_level_name", words=words, code=category)
     new = st.number_input(t("pub_level", cat=name), value=None if cur is None else float(cur), min_value=0.0,
                           step=0.01, format="%.4f", help=widgets.param_help("coefficients.level"),
                           placeholder=t("pub_level_placeholder"), key=state.widget_key("pub", where, "level", category))

@@ -146,12 +146,17 @@ def get_value(path: str) -> Any:
 def set_value(path: str, value: Any) -> None:
     """Change one parameter of the working scenario (a value equal to the rule set's is dropped)."""
     vals = copy.deepcopy(values())
+    _put(vals, path, value)
+    st.session_state[K_VALUES] = _prune(vals)
+
+
+def _put(vals: dict, path: str, value: Any) -> None:
+    """Set one parameter of a nested mapping in place (the mappings on its path made as needed)."""
     parts = path.split(".")
     node = vals
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
-    st.session_state[K_VALUES] = _prune(vals)
 
 
 def set_values(new: dict) -> None:
@@ -203,11 +208,7 @@ def with_published(vals: dict) -> dict:
     out = copy.deepcopy(vals)
     for path, value in published_values().items():
         if not _lookup(out, path)[0]:
-            parts = path.split(".")
-            node = out
-            for part in parts[:-1]:
-                node = node.setdefault(part, {})
-            node[parts[-1]] = copy.deepcopy(value)
+            _put(out, path, copy.deepcopy(value))
     return out
 
 
@@ -232,11 +233,7 @@ def follow_mode() -> str | None:
     if stash and not published_values():
         vals = copy.deepcopy(values())
         for path, value in stash.items():
-            parts = path.split(".")
-            node = vals
-            for part in parts[:-1]:
-                node = node.setdefault(part, {})
-            node[parts[-1]] = value
+            _put(vals, path, value)
         set_values(vals)
         return "restored"
     return None

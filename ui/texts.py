@@ -16,6 +16,11 @@ def band_text(label: str) -> str:
     return labels.band_text(label, current_lang())
 
 
+def level_text(level: Any) -> str:
+    """A hospital level code (3A, 2B …) in words (三级甲等 …); any other value as it is."""
+    return labels.level_text(level, current_lang())
+
+
 def labeller(prefix: str = "", **kw: Any) -> Callable[[Any], str]:
     """A format function: the page text `prefix + option`, in this run's language."""
     lang = current_lang()
