@@ -12,6 +12,9 @@ team holds, built from a synthetic city and the figures its full run publishes.
 
     elsewhere_flags(city, res, ids) -> {case_id: bool} of the cases of `ids` (computed pairwise here,
         independently of the engine's sort-based search)
+
+    published_tables(city) -> (catalogue, level costs): the bureau's 病种分值目录 and 各级别次均费用 as a
+        hospital receives them, made from the city's catalogue.csv and group_level_costs.csv
 """
 from __future__ import annotations
 
@@ -72,6 +75,21 @@ def published_params(res, ids) -> dict:
         "mean_cost_all": res.stage.ref.mean_cost,
         "coefficients": {"level": {str(c): float(k) for c, k in zip(h["category"], h["level_coef"])}},
     }
+
+
+LEVEL_WORDS = {"3A": "三级甲等", "3B": "三级乙等", "2A": "二级甲等", "2B": "二级乙等", "1": "一级"}
+
+
+def published_tables(city: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The catalogue with Chinese headers and words (病种编码, 病种名称, 分值, 病种类型 核心病种 / 综合病种, 基层病种
+    是 / 否) and the level costs one column per level (三级甲等次均费用 …), cells as text."""
+    cat = pd.read_csv(Path(city) / "catalogue.csv", dtype=str, keep_default_na=False)
+    catalogue = pd.DataFrame({"病种编码": cat["group_id"], "病种名称": cat["name"], "分值": cat["rw"],
+                              "病种类型": cat["group_type"].map({"core": "核心病种", "comprehensive": "综合病种"}),
+                              "基层病种": cat["grassroots"].map({"true": "是", "false": "否"})})
+    lc = pd.read_csv(Path(city) / "group_level_costs.csv", dtype=str)
+    wide = lc.pivot(index="group_id", columns="level", values="mean_cost").reset_index()
+    return catalogue, wide.rename(columns={"group_id": "病种编码", **{k: f"{v}次均费用" for k, v in LEVEL_WORDS.items()}})
 
 
 def hospital_folder(city: Path, res, ids, out: Path) -> tuple[Path, dict]:

@@ -17,6 +17,7 @@ import pandas as pd
 
 import pytest
 from e2e_support import ARTIFACTS, ROOT, settle
+from hospitalkit import published_tables
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 GUIDE = ROOT / "docs" / "guide.md"
@@ -78,14 +79,7 @@ def hospital_files(city: Path, hid: str, tmp: Path) -> tuple[Path, Path, Path]:
         "主要诊断编码": c["dx_code"], "医疗总费用": c["total_cost"], "统筹基金支付": c["ffs_fund"],
         "个人自付": c["self_pay"], "年龄": c["age"], "出院科别": "科室" + c["dx_code"].str[:1],
         "主诊医师": "医师" + (np.arange(len(c)) % 9 + 1).astype(str)})
-    cat = pd.read_csv(city / "catalogue.csv", dtype=str, keep_default_na=False)
-    catalogue = pd.DataFrame({"病种编码": cat["group_id"], "病种名称": cat["name"], "分值": cat["rw"],
-                              "病种类型": cat["group_type"].map({"core": "核心病种", "comprehensive": "综合病种"}),
-                              "基层病种": cat["grassroots"].map({"true": "是", "false": "否"})})
-    words = {"3A": "三级甲等", "3B": "三级乙等", "2A": "二级甲等", "2B": "二级乙等", "1": "一级"}
-    lc = pd.read_csv(city / "group_level_costs.csv", dtype=str)
-    wide = lc.pivot(index="group_id", columns="level", values="mean_cost").reset_index()
-    wide = wide.rename(columns={"group_id": "病种编码", **{k: f"{v}次均费用" for k, v in words.items()}})
+    catalogue, wide = published_tables(city)
     paths = (tmp / "本院结算清单.csv", tmp / "病种分值目录.xlsx", tmp / "各级别次均费用.csv")
     export.to_csv(paths[0], index=False, encoding="gb18030")
     catalogue.to_excel(paths[1], index=False)

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 import dip_model
 from dip_model.data.importer import run_import
+from hospitalkit import published_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ("结算ID,医疗机构编码,险种类型,出院日期,主要诊断编码,医疗总费用,统筹基金支付\n"
@@ -145,18 +146,12 @@ def published(city):
                       "入院日期": c["admit_date"], "出院日期": c["discharge_date"], "DIP病种编码": c["group_id"],
                       "主要诊断编码": c["dx_code"], "医疗总费用": c["total_cost"], "统筹基金支付": c["ffs_fund"],
                       "个人自付": c["self_pay"], "年龄": c["age"]})
-    cat = pd.read_csv(city / "catalogue.csv", dtype=str, keep_default_na=False)
-    pub = pd.DataFrame({"病种编码": cat["group_id"], "病种名称": cat["name"], "分值": cat["rw"],
-                        "病种类型": cat["group_type"].map({"core": "核心病种", "comprehensive": "综合病种"}),
-                        "基层病种": cat["grassroots"].map({"true": "是", "false": "否"})})
+    pub, wide = published_tables(city)
     xlsx = io.BytesIO()
     pub.to_excel(xlsx, index=False)
-    lc = pd.read_csv(city / "group_level_costs.csv", dtype=str)
-    words = {"3A": "三级甲等", "3B": "三级乙等", "2A": "二级甲等", "2B": "二级乙等", "1": "一级"}
-    wide = lc.pivot(index="group_id", columns="level", values="mean_cost").reset_index()
-    wide = wide.rename(columns={"group_id": "病种编码", **{k: f"{v}次均费用" for k, v in words.items()}})
     return {"hid": hid, "export": e.to_csv(index=False).encode("gb18030"), "catalogue": xlsx.getvalue(),
-            "level_costs": wide.to_csv(index=False).encode("gb18030"), "cat": cat, "lc": lc}
+            "level_costs": wide.to_csv(index=False).encode("gb18030"), "cat": pd.read_csv(city / "catalogue.csv", dtype=str),
+            "lc": pd.read_csv(city / "group_level_costs.csv", dtype=str)}
 
 
 def test_hospital_import_with_the_published_catalogue(city, published, tmp_path, monkeypatch):
