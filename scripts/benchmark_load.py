@@ -13,7 +13,7 @@ types a new budget adjustment for the employee scheme every INTERVAL ± 1 s (asy
 from the change until the page's budget figure (the first card of the derivation, B) holds the new value
 (the light clients: until that element arrives; the tab: until it shows). Reported: errors (redraws that
 never came or came without a new figure, error boxes, errors in the server log), the server's peak resident
-memory (VmHWM), median and p90 redraw times. Bars: no errors, < 4 GB, median < 1.5 s.
+memory (VmHWM), median and p90 redraw times, the server's CPU time per redraw over the window. Bars: no errors, < 4 GB, median < 1.5 s.
 
     .venv/bin/python scripts/benchmark_load.py [--sessions 20] [--seconds 60] [--interval 4] [--city DIR]
 
@@ -87,6 +87,12 @@ def peak_rss(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError("no VmHWM")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (Linux /proc/PID/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def new_value(last: float | None) -> float:
@@ -222,7 +228,7 @@ async def drive_client(c: Client, label: str, until: float, interval: float, tim
         await asyncio.sleep(max(0.0, interval + random.uniform(-1, 1) - (time.perf_counter() - t0)))
 
 
-async def run(url: str, emails: list[str], seconds: float, interval: float) -> dict:
+async def run(url: str, emails: list[str], seconds: float, interval: float, pid: int) -> dict:
     from playwright.async_api import async_playwright
     label = load_params().info("budget.adjustment")["label"]["zh"]
     async with async_playwright() as p:
@@ -240,9 +246,11 @@ async def run(url: str, emails: list[str], seconds: float, interval: float) -> d
               flush=True)
         out: dict = {"tab": [], "clients": [], "pages": [], "errors": []}
         until = time.monotonic() + seconds
+        cpu0 = cpu_seconds(pid)
         await asyncio.gather(drive_tab(tab, label, until, interval, out["tab"], out["errors"], emails[0]),
                              *(drive_client(c, label, until, interval, out["clients"], out["pages"], out["errors"], e)
                                for c, e in zip(clients, emails[1:])))
+        out["cpu"] = cpu_seconds(pid) - cpu0           # the server's, over the measured window
         for c in clients:
             await c.ws.close()
         await tab_ctx.close()
@@ -291,7 +299,7 @@ def main() -> None:
                         break
                 except OSError:
                     time.sleep(0.5)
-            result = asyncio.run(run(url, emails, a.seconds, a.interval))
+            result = asyncio.run(run(url, emails, a.seconds, a.interval, proc.pid))
             rss = peak_rss(proc.pid)
         finally:
             proc.terminate()
@@ -305,6 +313,7 @@ def main() -> None:
     print(f"  the {a.sessions - 1} light clients: {figures(result['clients'])}; "
           f"the whole page delivered: {figures(result['pages'])}")
     print(f"  the browser tab (drawing included): {figures(result['tab'])}")
+    print(f"server CPU over the window: {result['cpu']:.1f} s, {result['cpu'] / max(1, len(every)):.3f} s per redraw")
     print(f"server peak memory (VmHWM): {rss / 1e9:.2f} GB  (bar: < 4 GB)")
     for e in errors[:20]:
         print("  error:", e)

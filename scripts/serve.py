@@ -110,12 +110,14 @@ def prepare_store(path: Path) -> None:
 
 
 def streamlit_command(a: argparse.Namespace, secrets: Path, extra: list[str]) -> list[str]:
+    # runner.postScriptGC off: Streamlit's full collection after every run cost ~0.1 s of one core per
+    # redraw with the city loaded (Python's own collector still runs)
     return [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
             "--server.headless=true", f"--server.address={a.address}", f"--server.port={a.port}",
             "--server.enableXsrfProtection=true", "--server.enableCORS=true",
             f"--server.maxUploadSize={a.max_upload}", "--server.fileWatcherType=none", "--server.runOnSave=false",
             "--client.showErrorDetails=none", "--client.toolbarMode=viewer", "--browser.gatherUsageStats=false",
-            f"--secrets.files={secrets}", *extra]
+            "--runner.postScriptGC=false", f"--secrets.files={secrets}", *extra]
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
