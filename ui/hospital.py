@@ -45,24 +45,11 @@ def data_key(data: dip_model.DataSet) -> str:
     return f"{data.source}|{data.version}"
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _run(_data: dip_model.DataSet, data_version: str, _params: dip_model.Params, params_digest: str) -> dip_model.Results:
-    """One shared Results per dataset version and parameter digest (read-only: the analyses add their
-    derived tables to it, never change it)."""
-    return dip_model.simulate(_data, _params)
-
-
 def full_results() -> tuple[dip_model.Results | None, object]:
-    """The working scenario's Results on the whole dataset, shared by every session in the server's cache;
-    (None, message) on a data or parameter problem. Only for what settles the city again (the outlook)."""
-    p, err = state.params_or_error()
-    if p is None:
-        return None, err
-    try:
-        data = state.full_dataset()
-        return _run(data, data_key(data), p, p.digest()), None
-    except dip_model.DipError as e:
-        return None, e.message
+    """The working scenario's Results on the whole dataset, shared by every session in the server's cache
+    (ui.state.settled); (None, message) on a data or parameter problem. Only for what settles the city
+    again (the outlook)."""
+    return state.full_results()
 
 
 def results() -> tuple[dip_model.Results | None, object]:

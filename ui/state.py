@@ -2,8 +2,9 @@
 
 The working scenario is a nested mapping of the parameters that differ from the built-in rule set
 (`Params.user_values()`), kept in st.session_state under keys no widget owns, so it survives page changes.
-Results are computed by dip_model; this module only decides what to compute and caches nothing by hashing
-frames: the DataSet caches its own stages by the parameters each depends on."""
+Results are computed by dip_model; this module decides what to compute and caches nothing by hashing
+frames: the DataSet caches its own stages by the parameters each depends on, and one shared Results per
+dataset and parameter digest serves every session (the baseline is settled once, not on every redraw)."""
 from __future__ import annotations
 
 import base64
@@ -38,6 +39,7 @@ K_REV = "scenario_rev"            # bumped when the scenario is replaced whole: 
 RAISE_ERRORS = "DIP_RAISE_ERRORS"  # env: "1" re-raises an unexpected error after the notice (the tests set it)
 K_STASH = "published_stash"       # the published figures set aside while a city dataset is used
 K_MODE = "dataset_mode"           # the mode of the dataset of the previous run ("city" | "hospital")
+K_RUN = "_run_memo"               # what one script run looks up more than once (app.py resets it each run)
 # the city's published figures a hospital folder is settled with (docs/data-contract.md, Hospital folders):
 # facts of the year, not policy choices, so a scenario that does not give them takes the working scenario's
 PUBLISHED = ("point_value.given.employee", "point_value.given.resident", "point_value.budget_monthly.employee",
@@ -64,8 +66,19 @@ def folder_signature(path: str) -> str:
     that is not there has the signature "missing" (loading it then says so, as a data problem)."""
     if not Path(path).is_dir():
         return "missing"
-    return ";".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in sorted(Path(path).iterdir())
-                    if f.is_file())
+    with os.scandir(path) as entries:
+        files = sorted((e.name, e.stat()) for e in entries if e.is_file())
+    return ";".join(f"{name}:{st.st_size}:{st.st_mtime_ns}" for name, st in files)
+
+
+def per_run(key: str, build: Callable[[], Any]) -> Any:
+    """build(), once per script run of app.py (a page run on its own: every time)."""
+    memo = st.session_state.get(K_RUN)
+    if memo is None:
+        return build()
+    if key not in memo:
+        memo[key] = build()
+    return memo[key]
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -92,9 +105,10 @@ def full_dataset(path: str | None = None) -> dip_model.DataSet:
     if path is None and st.session_state.get(K_STORE_ID):
         return _stored_dataset(st.session_state[K_STORE_ID])
     path = str(path or st.session_state.get("dataset_path") or ensure_sample())
+    signature = per_run(f"signature:{path}", lambda: folder_signature(path))   # read once per run
     if Path(path) == SAMPLE and not os.environ.get("DIP_DATA"):
-        return _sample_dataset(path, folder_signature(path))
-    return _dataset(path, folder_signature(path))
+        return _sample_dataset(path, signature)
+    return _dataset(path, signature)
 
 
 def dataset(path: str | None = None) -> dip_model.DataSet:
@@ -119,6 +133,7 @@ def mode() -> str:
 
 def init_state() -> None:
     ss = st.session_state
+    ss[K_RUN] = {}
     ss.setdefault("lang", "zh")
     ss.setdefault(K_VALUES, {})
     ss.setdefault(K_NAME, None)
@@ -252,12 +267,35 @@ def builtin_params() -> dip_model.Params:
     return dip_model.load_params()
 
 
-def params_or_error(vals: dict | None = None) -> tuple[dip_model.Params | None, str | None]:
-    """The validated parameters of a scenario, or the message naming the parameter at fault."""
+def _validated(vals: dict) -> tuple[dip_model.Params | None, str | None]:
     try:
-        return builtin_params().with_values(values() if vals is None else vals), None
+        return builtin_params().with_values(vals), None
     except dip_model.DipError as err:
         return None, err.message
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _validated_shared(_vals: dict, text: str) -> tuple[dip_model.Params | None, str | None]:
+    """_validated, one shared (read-only) Params per scenario's values, keyed by their canonical JSON."""
+    return _validated(_vals)
+
+
+def values_key(vals: dict) -> str | None:
+    """Canonical JSON of a scenario's values (types of anything that is not JSON named), None when it
+    has none (e.g. keys of mixed types)."""
+    try:
+        return json.dumps(vals, sort_keys=True, ensure_ascii=False, allow_nan=True,
+                          default=lambda o: f"{type(o).__name__}:{o!r}")
+    except (TypeError, ValueError):
+        return None
+
+
+def params_or_error(vals: dict | None = None) -> tuple[dip_model.Params | None, str | None]:
+    """The validated parameters of a scenario, or the message naming the parameter at fault (validated
+    once per distinct values in the server: pages ask for them many times per run)."""
+    vals = values() if vals is None else vals
+    text = values_key(vals)
+    return _validated(vals) if text is None else _validated_shared(vals, text)
 
 
 def error_path(message: str | None) -> str | None:
@@ -281,9 +319,28 @@ def full_results(vals: dict | None = None) -> tuple[dip_model.Results | None, st
     if p is None:
         return None, err
     try:
-        return dip_model.simulate(full_dataset(), p), None
+        return settled(full_dataset(), p), None
     except dip_model.DipError as e:
         return None, e.message
+
+
+def data_key(data: dip_model.DataSet) -> str:
+    """A dataset's identity for caches: its source, content hash and object (a DataSet is cached whole,
+    so a reloaded folder is a new object even when a hash is missing)."""
+    return f"{data.source}|{data.version}|{id(data)}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _settled(_data: dip_model.DataSet, data_version: str, _params: dip_model.Params,
+             params_digest: str) -> dip_model.Results:
+    return dip_model.simulate(_data, _params)
+
+
+def settled(data: dip_model.DataSet, p: dip_model.Params) -> dip_model.Results:
+    """dip_model.simulate(data, p), one shared Results per dataset and parameter digest for every session
+    (read-only: the analyses and access views memoize on it, never change it). A run refused with a
+    DipError is not kept."""
+    return _settled(data, data_key(data), p, p.digest())
 
 
 def results(vals: dict | None = None) -> tuple[dip_model.Results | None, str | None]:
