@@ -230,8 +230,11 @@ def page() -> None:
 
     st.subheader(t("bdg_derivation"))
     st.caption(t("bdg_derivation_caption"))
-    tabs = st.tabs([t(s) for s in schemes])
+    # lazy tabs: only the scheme shown is drawn (picking the other one reruns the page)
+    tabs = st.tabs([t(s) for s in schemes], key=f"bdg_scheme_tab:{current_lang()}", on_change="rerun")
     for tab, scheme in zip(tabs, schemes):
+        if tab.open is False:
+            continue
         with tab:
             key_metrics(res.summary["schemes"][scheme], base.summary["schemes"].get(scheme) if base else None)
             table, export = derivation_tables(res, base, scheme)

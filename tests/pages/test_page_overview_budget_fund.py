@@ -117,6 +117,19 @@ def test_budget_derivation_shows_every_step_with_articles(city, data, monkeypatc
     assert table.loc["—", "Current scenario"] == branch
 
 
+def test_budget_scheme_tabs_draw_the_scheme_picked(city, data, monkeypatch):
+    """The scheme tabs are lazy: the first is drawn; picking the other draws its cards and derivation."""
+    at = _open(city, monkeypatch, "pages/budget.py")
+    assert [tab.label for tab in at.tabs] == ["职工医保", "居民医保"] and len(at.dataframe) == 1
+    at.session_state["bdg_scheme_tab:zh"] = "居民医保"
+    at.run()
+    assert not at.exception and not at.error and len(at.dataframe) == 1
+    s = _engine(data).summary["schemes"]["resident"]
+    table = at.dataframe[0].value.set_index("符号")
+    assert table.loc["C", "当前情景"] == money(s["dip_cost_payable"], "zh")
+    assert table.loc["PV", "当前情景"] == f"{s['settlement_point_value']:.3f}"
+
+
 def test_invalid_budget_shows_a_message_and_no_stale_result(city, monkeypatch):
     at = _open(city, monkeypatch, "pages/budget.py")
     at.number_input(key=_key("budget.adjustment", "employee")).set_value(-1e9).run()
