@@ -180,10 +180,13 @@ def gate() -> User:
     return user
 
 
-def sign_out(email: str, role: str) -> NoReturn:
-    """Recorded; the identity cookie cleared and the provider's session ended (st.logout); drawn again
-    signed out."""
+def sign_out(email: str, role: str, header_drawn: bool = False) -> NoReturn:
+    """Recorded; the identity cookie cleared and the provider's session ended (st.logout, which sends the
+    browser to the provider); the sign-in page is drawn and the run stops, with no rerun: a rerun could
+    start before the redirect reached the browser and drop it (seen with Streamlit's post-run collection
+    off, as ./dip serve runs it)."""
+    from . import auth_pages
     audit(email, role, "sign_out")
     st.session_state.pop(K_USER, None)
     st.logout()
-    st.rerun()
+    auth_pages.sign_in(provider_name(st.secrets["auth"]), header=not header_drawn)

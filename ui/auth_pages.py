@@ -31,8 +31,9 @@ def _sign_in_button(provider: str | None, key: str, label: str) -> None:
             st.login(provider)
 
 
-def sign_in(provider: str | None) -> NoReturn:
-    _header()
+def sign_in(provider: str | None, header: bool = True) -> NoReturn:
+    if header:
+        _header()
     st.write(t("auth_intro"))
     _sign_in_button(provider, "auth_sign_in", t("auth_sign_in"))
     st.caption(t("auth_sign_in_note"))
@@ -46,7 +47,7 @@ def expired(provider: str | None, email: str) -> NoReturn:
     st.warning(t("auth_expired", email=email), icon=":material/schedule:")
     _sign_in_button(provider, "auth_sign_in_again", t("auth_sign_in_again"))
     if st.button(t("auth_sign_out"), key="auth_expired_out", icon=":material/logout:"):
-        sign_out(email or "?", NO_ROLE)
+        sign_out(email or "?", NO_ROLE, header_drawn=True)
     st.stop()
 
 
@@ -58,7 +59,7 @@ def refused(email: str, name: str, why: Message | None) -> NoReturn:
     if why is not None:
         st.caption(tr(why))
     if st.button(t("auth_sign_out"), key="auth_refused_out", icon=":material/logout:"):
-        sign_out(email or "?", NO_ROLE)
+        sign_out(email or "?", NO_ROLE, header_drawn=True)
     st.stop()
 
 
