@@ -227,9 +227,9 @@ def walk(pg, url: str, city: Path, tmp: Path) -> list[str]:
     grid.scroll_into_view_if_needed()
     b = grid.bounding_box()
     cell = (b["x"] + b["width"] * 0.8, b["y"] + 35 + 17)           # first row, 分担比例
-    for _ in range(3):                      # the grid may miss a keystroke while it redraws: try again
+    for attempt in range(5):                # the grid may miss a keystroke while it redraws: try again
         pg.mouse.dblclick(*cell)
-        pg.wait_for_timeout(400)
+        pg.wait_for_timeout(400 + 400 * attempt)
         pg.keyboard.press("Control+A")
         pg.keyboard.type("50")
         pg.keyboard.press("Enter")
