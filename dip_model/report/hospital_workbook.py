@@ -42,36 +42,22 @@ SCORES = {"weighted_score", "score_now", "score_other", "weighted_diff", "differ
           "score_otherwise"}
 
 
+HEADED = (  # every column a view writes, in the order of its headings (each heading: hv_col_<column>)
+    "rank", "group_id", "name", "department", "doctor", "groups", "cases", "total_cost", "payment", "margin",
+    "margin_per_case", "margin_rate", "fund_payment", "self_pay", "other_insurance", "score_fund",
+    "ffs_adjustment", "retained", "sharing", "cap_deduction", "violation_deduction", "weighted_score",
+    "deviation_cases", "deviation_share", "deviation_margin", "level_cost", "cost_ratio", "coef_effect",
+    "excess_cost", "reason", "reason_text", "case_id", "scheme", "zone", "case_type", "ratio", "threshold",
+    "cost_to_threshold", "score_now", "score_other", "weighted_diff", "point_value", "yuan_now", "yuan_other",
+    "yuan_diff", "payment_diff", "status", "quota", "pool_cases", "difference", "score_special",
+    "score_otherwise", "gain_yuan", "measure", "hospital", "category", "city", "city_source", "difference_city",
+)
+HEADING_KEYS = {"difference_city": "hv_col_city_diff"}     # the one heading named otherwise
+
+
 def headers(L: str) -> dict[str, str]:
     """Column → heading in language L."""
-    return {
-        "rank": t("hv_col_rank", L), "group_id": t("hv_col_group_id", L), "name": t("hv_col_name", L),
-        "department": t("hv_col_department", L), "doctor": t("hv_col_doctor", L), "groups": t("hv_col_groups", L),
-        "cases": t("hv_col_cases", L), "total_cost": t("hv_col_total_cost", L), "payment": t("hv_col_payment", L),
-        "margin": t("hv_col_margin", L), "margin_per_case": t("hv_col_margin_per_case", L),
-        "margin_rate": t("hv_col_margin_rate", L), "fund_payment": t("hv_col_fund_payment", L),
-        "self_pay": t("hv_col_self_pay", L), "other_insurance": t("hv_col_other_insurance", L),
-        "score_fund": t("hv_col_score_fund", L), "ffs_adjustment": t("hv_col_ffs_adjustment", L),
-        "retained": t("hv_col_retained", L), "sharing": t("hv_col_sharing", L),
-        "cap_deduction": t("hv_col_cap_deduction", L), "violation_deduction": t("hv_col_violation_deduction", L),
-        "weighted_score": t("hv_col_weighted_score", L), "deviation_cases": t("hv_col_deviation_cases", L),
-        "deviation_share": t("hv_col_deviation_share", L), "deviation_margin": t("hv_col_deviation_margin", L),
-        "level_cost": t("hv_col_level_cost", L), "cost_ratio": t("hv_col_cost_ratio", L),
-        "coef_effect": t("hv_col_coef_effect", L), "excess_cost": t("hv_col_excess_cost", L),
-        "reason": t("hv_col_reason", L), "reason_text": t("hv_col_reason_text", L),
-        "case_id": t("hv_col_case_id", L), "scheme": t("hv_col_scheme", L), "zone": t("hv_col_zone", L),
-        "case_type": t("hv_col_case_type", L), "ratio": t("hv_col_ratio", L), "threshold": t("hv_col_threshold", L),
-        "cost_to_threshold": t("hv_col_cost_to_threshold", L), "score_now": t("hv_col_score_now", L),
-        "score_other": t("hv_col_score_other", L), "weighted_diff": t("hv_col_weighted_diff", L),
-        "point_value": t("hv_col_point_value", L), "yuan_now": t("hv_col_yuan_now", L),
-        "yuan_other": t("hv_col_yuan_other", L), "yuan_diff": t("hv_col_yuan_diff", L),
-        "payment_diff": t("hv_col_payment_diff", L), "status": t("hv_col_status", L), "quota": t("hv_col_quota", L),
-        "pool_cases": t("hv_col_pool_cases", L), "difference": t("hv_col_difference", L),
-        "score_special": t("hv_col_score_special", L), "score_otherwise": t("hv_col_score_otherwise", L),
-        "gain_yuan": t("hv_col_gain_yuan", L), "measure": t("hv_col_measure", L), "hospital": t("hv_col_hospital", L),
-        "category": t("hv_col_category", L), "city": t("hv_col_city", L), "city_source": t("hv_col_city_source", L),
-        "difference_city": t("hv_col_city_diff", L),
-    }
+    return {c: t(HEADING_KEYS.get(c, f"hv_col_{c}"), L) for c in HEADED}
 
 
 def value_labels(L: str) -> dict[str, dict[str, str]]:

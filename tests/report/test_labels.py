@@ -14,7 +14,7 @@ from dip_model import yamlio
 from dip_model.analysis.bands import band_parts
 from dip_model.data.schema import LEVEL_WORDS, SCHEME_WORDS
 from dip_model.params import load_params
-from dip_model.report import charts, labels, statements, workbook
+from dip_model.report import charts, hospital_workbook, labels, statements, workbook
 from dip_model.report.scenario import INTERPRETATIONS, KEY_FIGURES
 from dip_model.rules.case_scores import CASE_TYPES
 from dip_model.rules.explain import UNITS
@@ -88,6 +88,9 @@ COMPUTED: dict[tuple[str, str], Iterable[str] | Callable[[], Iterable[str]]] = {
     ("report/workbook.py", 'f"ovw_unit_{r[\'kind\']}"'): [f"ovw_unit_{kind}" for _, kind, _, _ in KEY_FIGURES],
     ("report/workbook.py", "f'gc_type_{k}'"): [f"gc_type_{k}" for k in CASE_TYPES],
     ("report/workbook.py", "f'hb_u_{step.unit}'"): [f"hb_u_{u}" for u in UNITS],
+    # hospital_workbook.py: a heading per column of HEADED (hv_col_<column>, or its HEADING_KEYS entry)
+    ("report/hospital_workbook.py", "HEADING_KEYS.get(c, f'hv_col_{c}')"):
+        [hospital_workbook.HEADING_KEYS.get(c, f"hv_col_{c}") for c in hospital_workbook.HEADED],
 }
 
 
